@@ -1,0 +1,2 @@
+/** Runnable demo, command-line tool and examples. */
+package org.relaymail.examples;

@@ -1,0 +1,7 @@
+/** A pipelined SMTP conversation and a route-keyed connection pool. */
+module org.relaymail.client {
+  requires transitive org.relaymail.protocol;
+  requires org.apache.commons.net;
+  requires org.slf4j;
+  exports org.relaymail.client;
+}

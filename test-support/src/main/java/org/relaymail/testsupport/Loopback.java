@@ -1,0 +1,46 @@
+package org.relaymail.testsupport;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
+
+/**
+ * Loopback helpers for tests: addresses in 127.0.0.0/8 and free ports. Thread-safe (stateless).
+ */
+public final class Loopback {
+  private Loopback() {}
+
+  /**
+   * Returns 127.0.0.{@code n}.
+   *
+   * @param n the last octet, 1 to 254
+   * @return the address
+   */
+  public static InetAddress v4(int n) {
+    if (n < 1 || n > 254) {
+      throw new IllegalArgumentException("last octet must be 1..254: " + n);
+    }
+    try {
+      return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) n});
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /**
+   * Finds a TCP port that is free on the given loopback address at the moment of the call.
+   *
+   * @param address a loopback address
+   * @return the port
+   * @throws IOException if no port can be bound
+   */
+  public static int freePort(InetAddress address) throws IOException {
+    if (!address.isLoopbackAddress()) {
+      throw new IllegalArgumentException("not a loopback address: " + address);
+    }
+    try (ServerSocket s = new ServerSocket(0, 1, address)) {
+      return s.getLocalPort();
+    }
+  }
+}
