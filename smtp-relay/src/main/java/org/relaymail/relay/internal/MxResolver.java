@@ -79,6 +79,40 @@ public final class MxResolver {
     }
   }
 
+  /**
+   * Resolves a host name to addresses without MX lookup, as for a smarthost. Every failure is
+   * temporary (4.4.3 or 4.4.4): a smarthost that does not resolve is a configuration problem, and
+   * mail waits for it to be fixed rather than bounce.
+   *
+   * @param host a host name, or an IPv4/IPv6 address (IPv6 with or without brackets)
+   * @param preference which address families to use
+   * @return the host with its addresses, or the failure
+   */
+  public MxResolution resolveHost(String host, AddressPreference preference) {
+    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    if (bare.contains(":") || bare.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      InetAddress literal = parseLiteral(bare, bare.contains(":"));
+      if (literal == null) {
+        throw new IllegalArgumentException("not a valid IP address: " + host);
+      }
+      return new MxResolution(host, List.of(new MxHost(host, 0, List.of(literal))), false, Optional.empty());
+    }
+    String ascii = toAscii(host);
+    Name name;
+    try {
+      name = Name.fromString(ascii + ".");
+    } catch (TextParseException e) {
+      throw new IllegalArgumentException("not a valid host name: " + host, e);
+    }
+    HostAddresses a = addresses(name, preference);
+    if (a.addresses.isEmpty()) {
+      boolean temp = a.tempFailure != null;
+      return MxResolution.failed(
+          ascii, false, temp ? "4.4.3" : "4.4.4", temp ? a.tempFailure : "no address for " + ascii + " (" + a.detail + ")");
+    }
+    return new MxResolution(ascii, List.of(new MxHost(ascii, 0, a.addresses)), false, Optional.empty());
+  }
+
   private MxResolution implicitMx(String ascii, Name name, AddressPreference preference) {
     HostAddresses a = addresses(name, preference);
     if (a.addresses.isEmpty()) {
