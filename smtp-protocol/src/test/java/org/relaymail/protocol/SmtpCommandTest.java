@@ -292,4 +292,11 @@ class SmtpCommandTest {
     assertTrue(MailParameters.NONE.isEmpty());
     assertEquals("", MailParameters.NONE.toString());
   }
+
+  @Test
+  void syntaxExceptionIsTheDocumentedProtocolException() {
+    SmtpProtocolException e = assertThrows(SmtpProtocolException.class, () -> SmtpCommand.parse("FOO"));
+    assertTrue(e instanceof SmtpSyntaxException);
+    assertEquals(SmtpReply.of(500, "5.5.1 Command unrecognized"), ((SmtpSyntaxException) e).reply());
+  }
 }
