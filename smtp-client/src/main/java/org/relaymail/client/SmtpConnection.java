@@ -744,7 +744,6 @@ public final class SmtpConnection implements Closeable {
     }
     p.bdatReplies = bdat.chunksSent();
     outstandingReplies += p.bdatReplies;
-    p.stage = Stage.BDAT;
   }
 
   private void writeData(Part p) throws IOException {
@@ -831,6 +830,10 @@ public final class SmtpConnection implements Closeable {
       p.rcptReplies[k - rcptStart] = r;
       if (r.code() == 354) {
         throw protocolError("354 in reply to RCPT");
+      }
+      if (p.bdat && k == rcptStart + p.indices.size() - 1) {
+        p.stage = Stage.BDAT; // the chunks' replies come next
+        return;
       }
     } else {
       // the DATA reply

@@ -27,6 +27,9 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
   /**
    * Checks the parts.
    *
+   * @param statusClass 2, 4 or 5
+   * @param subject 0-999
+   * @param detail 0-999
    * @throws IllegalArgumentException if the class is not 2, 4 or 5, or subject or detail is not in
    *     0-999 (RFC 3463 section 2)
    */

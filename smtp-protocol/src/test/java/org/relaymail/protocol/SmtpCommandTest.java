@@ -250,7 +250,7 @@ class SmtpCommandTest {
   @CsvSource(delimiter = '|', value = {
       "EHLO|501", "EHLO a b|501", "EHLO a_b|501", "HELO [1.2.3]|501", "DATA x|501", "RSET x|501",
       "QUIT now|501", "STARTTLS x|501", "VRFY|501", "EXPN|501", "BDAT|501", "BDAT x|501",
-      "BDAT 1 2|501", "BDAT -1|501", "BDAT 1 LAST x|501", "BDAT 1234567890123456789|501",
+      "BDAT 1 2|501", "BDAT -1|501", "BDAT 1 LAST x|501", "BDAT 9223372036854775808|501", "BDAT 12345678901234567890|501",
       "AUTH|501", "AUTH PLAIN a b|501", "AUTH PLAIN abc|501", "AUTH PL@IN|501",
       "MAIL|501", "MAIL TO:<a@b>|501", "MAIL FROM:|501", "MAIL FROM:a@b|501", "MAIL FROM:<a@b|501",
       "MAIL FROM:<a b@c>|501", "MAIL FROM:<a@b>SIZE=1|501", "MAIL FROM:<> SIZE|501",
@@ -291,5 +291,12 @@ class SmtpCommandTest {
     assertTrue(RcptParameters.NONE.isEmpty());
     assertTrue(MailParameters.NONE.isEmpty());
     assertEquals("", MailParameters.NONE.toString());
+  }
+
+  @Test
+  void syntaxExceptionIsTheDocumentedProtocolException() {
+    SmtpProtocolException e = assertThrows(SmtpProtocolException.class, () -> SmtpCommand.parse("FOO"));
+    assertTrue(e instanceof SmtpSyntaxException);
+    assertEquals(SmtpReply.of(500, "5.5.1 Command unrecognized"), ((SmtpSyntaxException) e).reply());
   }
 }

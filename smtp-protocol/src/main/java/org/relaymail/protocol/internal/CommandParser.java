@@ -107,8 +107,9 @@ public final class CommandParser {
 
   private static SmtpCommand bdat(String line, String rest) {
     String[] parts = rest.split(" ", -1);
-    if (parts.length < 1 || parts.length > 2 || !digits(parts[0], 18)) {
-      throw error(BAD_PARAMS, line, "BDAT needs a chunk size of 1-18 digits (RFC 3030 section 2)");
+    if (parts.length < 1 || parts.length > 2 || !isLong(parts[0])) {
+      throw error(BAD_PARAMS, line,
+          "BDAT needs a chunk size of 1-19 digits up to 2^63-1 (RFC 3030 section 2)");
     }
     boolean last = false;
     if (parts.length == 2) {
@@ -138,6 +139,19 @@ public final class CommandParser {
       // never quote the line: it holds credentials
       throw new SmtpSyntaxException(BAD_PARAMS,
           "AUTH command rejected (" + line.length() + " characters, not shown): " + e.getMessage());
+    }
+  }
+
+  /** 1-19 ASCII digits whose value fits in a long. */
+  private static boolean isLong(String s) {
+    if (!digits(s, 19)) {
+      return false;
+    }
+    try {
+      Long.parseLong(s);
+      return true;
+    } catch (NumberFormatException e) {
+      return false;
     }
   }
 
@@ -210,8 +224,9 @@ public final class CommandParser {
       try {
         switch (k) {
           case "SIZE" -> {
-            if (v == null || !digits(v, 18)) {
-              throw error(BAD_PARAMS, line, "SIZE needs 1-18 digits (RFC 1870 section 6)");
+            if (v == null || !isLong(v)) {
+              throw error(BAD_PARAMS, line,
+                  "SIZE needs 1-19 digits up to 2^63-1 (RFC 1870 section 6)");
             }
             b.size(Long.parseLong(v));
           }
