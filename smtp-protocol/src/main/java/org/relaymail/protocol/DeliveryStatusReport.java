@@ -621,12 +621,9 @@ public final class DeliveryStatusReport {
         if (i > 0) {
           b.append("\r\n ");
         }
-        String line = lines.get(i).strip();
+        String line = lines.get(i);
         if (!global) {
           line = line.replaceAll("[^\\x20-\\x7e]", "?");
-        }
-        if (line.length() > 900) {
-          line = line.substring(0, 900);
         }
         b.append(reply.code()).append(i + 1 < lines.size() ? "-" : (line.isEmpty() ? "" : " "))
             .append(line);
@@ -738,7 +735,8 @@ public final class DeliveryStatusReport {
   /**
    * Parses a delivery status report (RFC 3464 in RFC 3462 {@code multipart/report}, or its RFC 6533
    * global form). Unknown fields and extra parts are ignored; a {@code Diagnostic-Code} of a type
-   * other than {@code smtp} is left out.
+   * other than {@code smtp} is left out, and so are the report's own {@code From}, {@code To} and
+   * {@code Date} when they cannot be read (they are not part of RFC 3464's machine-readable data).
    *
    * @param message the whole report message, header included
    * @return the report's values
@@ -915,10 +913,10 @@ public final class DeliveryStatusReport {
       String messageId = find(top, "Message-ID");
       String subject = find(top, "Subject");
       return new DeliveryStatusReport(
-          Optional.ofNullable(from).map(Parser::headerMailbox),
-          Optional.ofNullable(to).map(Parser::headerMailbox),
+          Optional.ofNullable(from).flatMap(Parser::headerMailbox),
+          Optional.ofNullable(to).flatMap(Parser::headerMailbox),
           subject == null ? "" : subject,
-          Optional.ofNullable(date).map(Mime::parseDate),
+          Optional.ofNullable(date).flatMap(Parser::headerDate),
           Optional.ofNullable(messageId).map(Parser::stripAngles),
           text,
           name(reportingMta, "Reporting-MTA"),
@@ -1108,11 +1106,31 @@ public final class DeliveryStatusReport {
       return Mailbox.parse(address);
     }
 
-    private static Mailbox headerMailbox(String value) {
-      int lt = value.lastIndexOf('<');
-      int gt = value.lastIndexOf('>');
-      String inner = lt >= 0 && gt > lt ? value.substring(lt + 1, gt) : value.trim();
-      return inner.isEmpty() ? Mailbox.NULL : Mailbox.parse(inner);
+    /** The report's own From/To: a foreign form that cannot be read (a group, say) is left out. */
+    private static Optional<Mailbox> headerMailbox(String value) {
+      String v = value.replaceAll("\\([^)]*\\)", " ").trim();
+      int lt = v.lastIndexOf('<');
+      int gt = v.lastIndexOf('>');
+      String inner = lt >= 0 && gt > lt ? v.substring(lt + 1, gt).trim() : v;
+      if (inner.isEmpty()) {
+        return Optional.of(Mailbox.NULL);
+      }
+      try {
+        return Optional.of(Mailbox.parse(inner));
+      } catch (InvalidAddressException e) {
+        // documented: the report's own header is not RFC 3464 data; an unreadable one is left out
+        return Optional.empty();
+      }
+    }
+
+    /** The report's own Date: a foreign form that cannot be read is left out. */
+    private static Optional<OffsetDateTime> headerDate(String value) {
+      try {
+        return Optional.of(Mime.parseDate(value));
+      } catch (DateTimeException e) {
+        // documented: the report's own header is not RFC 3464 data; an unreadable one is left out
+        return Optional.empty();
+      }
     }
 
     private static String stripAngles(String id) {

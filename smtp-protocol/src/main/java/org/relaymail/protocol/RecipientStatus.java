@@ -2,6 +2,8 @@ package org.relaymail.protocol;
 
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,6 +42,9 @@ public record RecipientStatus(
     Optional<SmtpReply> diagnosticCode,
     Optional<OffsetDateTime> lastAttemptDate,
     Optional<OffsetDateTime> willRetryUntil) {
+
+  /** The longest diagnostic reply line kept, so that the report's lines stay within 998 octets. */
+  public static final int MAX_DIAGNOSTIC_LINE = 900;
 
   /** The {@code Action} field's values (RFC 3464 section 2.3.3). */
   public enum Action {
@@ -94,7 +99,9 @@ public record RecipientStatus(
   }
 
   /**
-   * Checks the values and truncates the dates to seconds.
+   * Checks the values and puts them in the form a report carries: dates truncated to seconds, and
+   * each line of the diagnostic reply stripped of leading and trailing blanks and cut at
+   * {@value #MAX_DIAGNOSTIC_LINE} characters.
    *
    * @throws NullPointerException if any argument is null
    * @throws IllegalArgumentException if the status class does not fit the action, or the remote MTA
@@ -117,8 +124,24 @@ public record RecipientStatus(
           + action.expectedStatusClass() + ", not " + status + " (RFC 3464 section 2.3.3)");
     }
     remoteMta.ifPresent(RecipientStatus::checkHostName);
+    diagnosticCode = diagnosticCode.map(RecipientStatus::asReported);
     lastAttemptDate = lastAttemptDate.map(d -> d.truncatedTo(ChronoUnit.SECONDS));
     willRetryUntil = willRetryUntil.map(d -> d.truncatedTo(ChronoUnit.SECONDS));
+  }
+
+  /** The form a report can carry: each line stripped of surrounding blanks, at most 900 characters. */
+  private static SmtpReply asReported(SmtpReply reply) {
+    List<String> lines = new ArrayList<>(reply.lines().size());
+    boolean changed = false;
+    for (String line : reply.lines()) {
+      String t = line.strip();
+      if (t.length() > MAX_DIAGNOSTIC_LINE) {
+        t = t.substring(0, MAX_DIAGNOSTIC_LINE);
+      }
+      changed |= !t.equals(line);
+      lines.add(t);
+    }
+    return changed ? SmtpReply.of(reply.code(), lines) : reply;
   }
 
   static void checkHostName(String name) {
