@@ -376,9 +376,12 @@ public final class DeliveryEngine {
         slots.release();
       }
       jobs.decrementAndGet();
+      // Each message is recorded on its own task: concurrent updates let a store share one
+      // fsync among them (group commit) instead of paying one per message in sequence.
       for (Item it : items) {
         if (it.active.pendingJobs.decrementAndGet() == 0) {
-          finish(it.active);
+          Active a = it.active;
+          submit(() -> finish(a));
         }
       }
     }
