@@ -75,6 +75,19 @@ public final class BdatOutputStream extends OutputStream {
   }
 
   /**
+   * Wraps {@code out} for content sent with {@code BODY=bodyType}: only
+   * {@link BodyType#BINARY_MIME} content is sent unchecked.
+   *
+   * @param out the connection's output stream
+   * @param chunkSize the largest chunk in octets, at least 1
+   * @param bodyType the {@code BODY} parameter of the transaction's {@code MAIL} command
+   * @throws IllegalArgumentException if {@code chunkSize} is less than 1
+   */
+  public BdatOutputStream(OutputStream out, int chunkSize, BodyType bodyType) {
+    this(out, chunkSize, Objects.requireNonNull(bodyType, "bodyType") == BodyType.BINARY_MIME);
+  }
+
+  /**
    * Returns the command line that announces a chunk: {@code BDAT n CRLF} or
    * {@code BDAT n LAST CRLF} (RFC 3030 section 2).
    *

@@ -228,8 +228,11 @@ public final class DotUnstuffingInputStream extends InputStream {
   private void refill() throws IOException {
     int n;
     if (bulk) {
-      in.mark(buf.length);
-      n = in.read(buf, 0, buf.length);
+      do {
+        // a read of 0 bytes (allowed by some streams) would leave nothing to decode: read again
+        in.mark(buf.length);
+        n = in.read(buf, 0, buf.length);
+      } while (n == 0);
     } else {
       int c = in.read();
       n = c < 0 ? -1 : 1;

@@ -43,6 +43,23 @@ public final class MessageNormalizer {
   }
 
   /**
+   * Returns the content to store for a message sent with {@code BODY=bodyType}: for
+   * {@link BodyType#BINARY_MIME} an unchanged copy (binary content is never normalised, RFC 3030
+   * section 3), otherwise {@link #normalize(byte[])}.
+   *
+   * @param content the message (header and body)
+   * @param bodyType the {@code BODY} parameter the message will be sent with
+   * @return a new array: canonical, or the unchanged binary content
+   * @throws LineTooLongException when text content has a line longer than {@value #MAX_LINE_LENGTH}
+   *     octets
+   */
+  public static byte[] normalize(byte[] content, BodyType bodyType) {
+    Objects.requireNonNull(content, "content");
+    Objects.requireNonNull(bodyType, "bodyType");
+    return bodyType == BodyType.BINARY_MIME ? content.clone() : normalize(content);
+  }
+
+  /**
    * Returns the canonical form of {@code content} as a new array, with another line limit.
    *
    * @param content the message (header and body), in any line-ending convention

@@ -79,6 +79,18 @@ class BdatOutputStreamTest {
   }
 
   @Test
+  void bodyTypeChoosesTheCheck() throws IOException {
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    BdatOutputStream binary = new BdatOutputStream(wire, 8, BodyType.BINARY_MIME);
+    binary.write(new byte[] {'\n', '\r', 0});
+    binary.finish();
+    assertEquals("BDAT 3 LAST\r\n\n\r\0", wire.toString(ISO_8859_1));
+    BdatOutputStream text = new BdatOutputStream(new ByteArrayOutputStream(), 8, BodyType.SEVEN_BIT);
+    text.write('\n');
+    assertThrows(BareLineEndingException.class, text::finish);
+  }
+
+  @Test
   void closeNeverSendsLast() throws IOException {
     ByteArrayOutputStream wire = new ByteArrayOutputStream();
     try (BdatOutputStream out = new BdatOutputStream(wire, 2, false)) {

@@ -132,6 +132,22 @@ class DotUnstuffingInputStreamTest {
   }
 
   @Test
+  void toleratesReadsThatReturnNothingAndTinyReads() throws IOException {
+    InputStream stingy = new BufferedInputStream(new ByteArrayInputStream(
+        "..a\r\nb\r\n.\r\nNOOP\r\n".getBytes(ISO_8859_1)), 4) {
+      private int calls;
+
+      @Override
+      public synchronized int read(byte[] b, int off, int len) throws IOException {
+        return calls++ % 2 == 0 ? 0 : super.read(b, off, Math.min(len, 3));
+      }
+    };
+    DotUnstuffingInputStream data = new DotUnstuffingInputStream(stingy, 100);
+    assertEquals(".a\r\nb\r\n", new String(data.readAllBytes(), ISO_8859_1));
+    assertEquals("NOOP\r\n", new String(stingy.readAllBytes(), ISO_8859_1));
+  }
+
+  @Test
   void rejectsBadArgumentsAndUseAfterClose() throws IOException {
     assertThrows(IllegalArgumentException.class,
         () -> new DotUnstuffingInputStream(new ByteArrayInputStream(new byte[0]), -1));

@@ -103,6 +103,16 @@ class MessageNormalizerTest {
   }
 
   @Test
+  void binaryMimeContentIsNeverNormalised() {
+    byte[] binary = {'a', '\n', 0, '\r', (byte) 0xFF, '.', '\n'};
+    byte[] kept = MessageNormalizer.normalize(binary, BodyType.BINARY_MIME);
+    assertArrayEquals(binary, kept);
+    assertNotSame(binary, kept);
+    assertEquals("a\r\n\0\r\n\u00ff.\r\n",
+        new String(MessageNormalizer.normalize(binary, BodyType.EIGHT_BIT_MIME), ISO_8859_1));
+  }
+
+  @Test
   void rejectsBadArguments() {
     assertThrows(IllegalArgumentException.class, () -> MessageNormalizer.normalize(new byte[0], 0));
     assertThrows(NullPointerException.class, () -> MessageNormalizer.normalize((byte[]) null));

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.relaymail.relay.Destination;
+import org.relaymail.relay.DnsSettings;
 import org.relaymail.relay.MxHost;
 import org.relaymail.relay.NextHop;
 import org.relaymail.relay.RouteDecision;
@@ -33,6 +34,35 @@ public final class Router {
     this.routing = routing;
     this.resolver = resolver;
     this.hostFailures = hostFailures;
+  }
+
+  /**
+   * Wires the production chain: dnsjava resolvers from the settings (never the static {@code
+   * Lookup}), a Caffeine answer cache, the MX resolver and a host failure cache with the routing
+   * table's TTL.
+   *
+   * @param routing the routing table
+   * @param dns the DNS settings (tests name the loopback DNS test server)
+   * @param ticker the cache time source ({@code Ticker.systemTicker()} in production)
+   * @param random shuffles equal MX preferences
+   * @return the router
+   */
+  public static Router create(
+      Routing routing, DnsSettings dns, com.github.benmanes.caffeine.cache.Ticker ticker, java.util.Random random) {
+    DnsLookup lookup = new DnsLookup(new ResolverTransport(dns), dns, ticker);
+    return new Router(
+        routing, new MxResolver(lookup, random), new HostFailureCache(routing.hostFailureTtl(), ticker));
+  }
+
+  /**
+   * Returns the unreachable-address cache the delivery worker feeds ({@link
+   * HostFailureCache#markFailed} after a connection failure, {@link
+   * HostFailureCache#markReachable} after a greeting).
+   *
+   * @return the cache
+   */
+  public HostFailureCache hostFailures() {
+    return hostFailures;
   }
 
   /**

@@ -150,9 +150,7 @@ class MxResolverDnsServerTest {
   void explainRouteThroughTheWire() throws IOException {
     dns.mx("shop.test", 10, "mx1.shop.test").mx("shop.test", 10, "mx2.shop.test")
         .address("mx1.shop.test", "127.0.0.2").address("mx2.shop.test", "127.0.0.3");
-    DnsSettings s = settings().build();
-    Router router =
-        new Router(Routing.builder().mxPort(2525).build(), resolver(s), new HostFailureCache(Duration.ofSeconds(60), nanos::get));
+    Router router = Router.create(Routing.builder().mxPort(2525).build(), settings().build(), nanos::get, new Random(1));
     RouteDecision d = router.explain("shop.test");
     assertEquals(2, d.targets().size(), d.toString());
     assertTrue(d.toString().startsWith("shop.test: MX, port 2525, TLS OPPORTUNISTIC\n"), d.toString());
