@@ -754,9 +754,11 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private static QueueStore openFileStore(Path dir) {
-      // FileQueueStore is not on main yet (smtp-queue issue); wired when it lands
-      throw new UncheckedIOException("cannot open the spool directory " + dir,
-          new IOException("FileQueueStore is not available in this build"));
+      try {
+        return org.relaymail.queue.FileQueueStore.open(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open the spool directory " + dir + ": " + e.getMessage(), e);
+      }
     }
 
     private static int atLeast(int min, int v, String what) {
