@@ -13,7 +13,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSession;
 import org.relaymail.client.internal.Authenticator;
@@ -1085,10 +1084,5 @@ public final class SmtpConnection implements Closeable {
   @Override
   public String toString() {
     return "SmtpConnection[" + route + (isUsable() ? "" : ", unusable") + "]";
-  }
-
-  /** @return a supplier view for the pool (internal) */
-  Supplier<Boolean> usableCheck() {
-    return this::isUsable;
   }
 }
