@@ -306,7 +306,7 @@ public final class SmtpConnection implements Closeable {
    *     failure, no timeout
    */
   public boolean isUsable() {
-    return !closed && broken == null && closedBy == null && transport.isConnected();
+    return !closed && broken == null && closedBy == null && transport.isOpen();
   }
 
   /** @return how many messages had at least one recipient accepted on this connection */
