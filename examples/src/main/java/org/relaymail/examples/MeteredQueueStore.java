@@ -77,6 +77,8 @@ public final class MeteredQueueStore implements QueueStore {
     delegate.complete(lease, now);
     completed.increment();
   }
+
+  // ... the other QueueStore methods call the delegate unchanged
   // end::store[]
 
   /** @return messages enqueued through this store (bounces included) */

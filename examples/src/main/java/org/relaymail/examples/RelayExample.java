@@ -8,8 +8,6 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.relaymail.queue.FileQueueStore;
-import org.relaymail.queue.QueueStore;
 import org.relaymail.relay.DeliveryEvent;
 import org.relaymail.relay.DeliveryReport;
 import org.relaymail.relay.DnsSettings;
@@ -65,9 +63,8 @@ public final class RelayExample {
       }
     };
     QueueDrain drain = new QueueDrain();                      // see below: lets the bounce go out
-    try (QueueStore spoolStore = FileQueueStore.open(spool);   // the embedded default store
-        RelayClient relay = RelayClient.builder()
-            .store(spoolStore)
+    try (RelayClient relay = RelayClient.builder()
+            .spoolDirectory(spool)                              // the embedded default store
             .heloName("mail.example.com")                       // your FQDN, with matching PTR/SPF
             .dns(dns)                                           // omit for the system's resolvers
             .routing(Routing.builder().mxPort(mxPort).build())  // omit for direct MX on port 25

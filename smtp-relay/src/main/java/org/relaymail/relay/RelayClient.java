@@ -111,6 +111,7 @@ public final class RelayClient implements AutoCloseable {
   private final Duration closeTimeout;
   private final long maxMessageSize;
   private volatile boolean closed;
+  private final Thread storeWatcher;
 
   private RelayClient(Builder b, QueueStore store, boolean ownsStore) {
     this.store = store;
@@ -145,6 +146,7 @@ public final class RelayClient implements AutoCloseable {
         hostFailures, new Notices(preparer.heloName(), b.clock, b.bounceFullReturnCap),
         b.maxConcurrentDeliveries, b.maxActiveMessages, b.messagesPerJob, b.leaseDuration, b.pollInterval));
     engine.start();
+    this.storeWatcher = watch(store);
     LOG.info("relay started: helo={}, routing={}, retry={}, store={}", preparer.heloName(), b.routing,
         b.retryPolicy, store.getClass().getSimpleName());
   }
@@ -156,6 +158,39 @@ public final class RelayClient implements AutoCloseable {
    */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * With a PostgreSQL store that listens for {@code NOTIFY}, messages queued by other processes
+   * wake the dispatcher at once instead of within the poll interval.
+   */
+  private Thread watch(QueueStore s) {
+    if (!(s instanceof org.relaymail.queue.JdbcQueueStore j) || !j.isListening()) {
+      return null;
+    }
+    Thread t = new Thread(() -> {
+      long seen = j.wakeUps();
+      while (!closed) {
+        try {
+          if (j.awaitWork(seen, Duration.ofSeconds(10))) {
+            seen = j.wakeUps();
+            engine.wakeUp();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (RuntimeException e) {
+          if (closed) {
+            return;
+          }
+          LOG.warn("waiting for queue notifications failed; the poll interval still applies", e);
+          return;
+        }
+      }
+    }, "relaymail-queue-watcher");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   // ---------------------------------------------------------------- sending
@@ -398,6 +433,9 @@ public final class RelayClient implements AutoCloseable {
     }
     closed = true;
     boolean clean = engine.close(closeTimeout);
+    if (storeWatcher != null) {
+      storeWatcher.interrupt();
+    }
     pool.close();
     if (ownExecutor != null) {
       ownExecutor.shutdown();
@@ -754,9 +792,11 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private static QueueStore openFileStore(Path dir) {
-      // FileQueueStore is not on main yet (smtp-queue issue); wired when it lands
-      throw new UncheckedIOException("cannot open the spool directory " + dir,
-          new IOException("FileQueueStore is not available in this build"));
+      try {
+        return org.relaymail.queue.FileQueueStore.open(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open the spool directory " + dir + ": " + e.getMessage(), e);
+      }
     }
 
     private static int atLeast(int min, int v, String what) {

@@ -6,7 +6,6 @@ import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -210,10 +209,5 @@ public final class Authenticator {
     }
     Arrays.fill(chars, '\0');
     return out;
-  }
-
-  /** @return the mechanisms implemented, in no particular order */
-  public static List<String> implemented() {
-    return new ArrayList<>(Credentials.SUPPORTED_MECHANISMS);
   }
 }

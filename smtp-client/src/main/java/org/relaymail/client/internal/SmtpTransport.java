@@ -255,7 +255,7 @@ public final class SmtpTransport extends SMTPSClient {
    *     injection attempt: CVE-2011-0411 class)
    */
   public boolean hasBufferedInput() {
-    return !pending.isEmpty() || !lastChunkEndedLine;
+    return !pending.isEmpty() || !lastChunkEndedLine || decoder.hasPartialReply();
   }
 
   /**

@@ -1,0 +1,196 @@
+package org.relaymail.benchmarks;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.relaymail.client.ConnectionSettings;
+import org.relaymail.client.SmtpTimeouts;
+import org.relaymail.relay.DnsSettings;
+import org.relaymail.relay.OutgoingMessage;
+import org.relaymail.relay.RelayClient;
+import org.relaymail.relay.Routing;
+import org.relaymail.relay.Smarthost;
+import org.relaymail.relay.TlsPolicy;
+import org.relaymail.testsupport.DnsTestServer;
+import org.relaymail.testsupport.Loopback;
+import org.relaymail.testsupport.PostfixInstance;
+import org.relaymail.testsupport.SmtpSink;
+
+/**
+ * End-to-end durable relay benchmark (issue 6): N messages of 10 KB handed to {@code
+ * RelayClient.send()} by 8 application threads, queued on a {@code FileQueueStore} on the local
+ * disk and delivered (a) through a smarthost route to one {@code smtp-sink}, (b) by MX to 100
+ * domains whose MX hosts (from the DNS test server) are 4 {@code smtp-sink} instances; timed from
+ * the first {@code send()} until the sinks hold every message. The anchor in the same run: a
+ * private Postfix on loopback relaying to one {@code smtp-sink} ({@code relayhost}), fed the same
+ * number of 10 KB messages by {@code smtp-source} with 8 sessions, timed until the sink has them.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar org.relaymail.benchmarks.RelayLoadHarness [messages]
+ * [runs]}. A program, not thread-safe.
+ */
+public final class RelayLoadHarness {
+  private static final int THREADS = 8;
+
+  private RelayLoadHarness() {}
+
+  /**
+   * Runs the benchmark.
+   *
+   * @param args messages per run (default 10000), runs per setup (default 3)
+   * @throws Exception on failure
+   */
+  public static void main(String[] args) throws Exception {
+    int messages = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    List<Double> smarthost = new ArrayList<>();
+    List<Double> mx = new ArrayList<>();
+    List<Double> postfix = new ArrayList<>();
+    for (int r = 0; r < runs; r++) {
+      smarthost.add(runRelay(messages, false));
+      mx.add(runRelay(messages, true));
+      postfix.add(PostfixInstance.available() ? runPostfix(messages) : Double.NaN);
+      System.out.printf(Locale.ROOT, "run %d: smarthost %.0f msgs/s, mx-100 %.0f msgs/s, postfix %.0f msgs/s%n",
+          r + 1, smarthost.get(r), mx.get(r), postfix.get(r));
+    }
+    System.out.printf(Locale.ROOT, "relay smarthost  min/median/max %s%n", summary(smarthost));
+    System.out.printf(Locale.ROOT, "relay MX 100     min/median/max %s%n", summary(mx));
+    System.out.printf(Locale.ROOT, "postfix anchor   min/median/max %s%n", summary(postfix));
+    System.out.printf(Locale.ROOT, "ratio to postfix: smarthost %.2f, MX %.2f%n",
+        SmtpLoadHarness.median(smarthost) / SmtpLoadHarness.median(postfix),
+        SmtpLoadHarness.median(mx) / SmtpLoadHarness.median(postfix));
+  }
+
+  static String summary(List<Double> xs) {
+    List<Double> s = new ArrayList<>(xs);
+    s.sort(null);
+    return String.format(Locale.ROOT, "%.0f / %.0f / %.0f", s.get(0), s.get(s.size() / 2), s.get(s.size() - 1));
+  }
+
+  static byte[] body(int size, int i) {
+    StringBuilder sb = new StringBuilder("From: <app@example.net>\r\nTo: <user@example.test>\r\nSubject: load "
+        + i + "\r\n\r\n");
+    while (sb.length() < size - 80) {
+      sb.append("0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789\r\n");
+    }
+    return sb.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
+  static double runRelay(int messages, boolean byMx) throws Exception {
+    int sinkCount = byMx ? 4 : 1;
+    int port = Loopback.freePort(Loopback.v4(2));
+    List<SmtpSink> sinks = new ArrayList<>();
+    Path spool = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "relay-bench-");
+    try (DnsTestServer dns = DnsTestServer.start()) {
+      for (int s = 0; s < sinkCount; s++) {
+        sinks.add(SmtpSink.builder().address(Loopback.v4(2 + s)).port(port).maxConcurrency(256).start());
+      }
+      Routing routing;
+      if (byMx) {
+        for (int d = 0; d < 100; d++) {
+          dns.mx("d" + d + ".test", 10, "mx.d" + d + ".test");
+          dns.address("mx.d" + d + ".test", "127.0.0." + (2 + d % sinkCount));
+        }
+        routing = Routing.builder().mxPort(port).mxTls(TlsPolicy.NONE).build();
+      } else {
+        routing = Routing.builder()
+            .smarthost(Smarthost.of("127.0.0.2", port).withTls(TlsPolicy.NONE)).build();
+      }
+      RelayClient.Builder rb = RelayClient.builder();
+      if (Boolean.getBoolean("relay.bench.memory")) {
+        rb.store(new org.relaymail.queue.InMemoryQueueStore()); // diagnosis only: not durable
+      } else {
+        rb.spoolDirectory(spool);
+      }
+      try (RelayClient relay = rb
+          .heloName("relay.example.net")
+          .dns(DnsSettings.builder().server(new InetSocketAddress(dns.address(), dns.port())).build())
+          .routing(routing)
+          .connectionLimits(64, 8, 1_000_000)
+          .connectionSettings(ConnectionSettings.builder().timeouts(SmtpTimeouts.all(Duration.ofMinutes(2))).build())
+          .build()) {
+        List<byte[]> bodies = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+          bodies.add(body(10 * 1024, i));
+        }
+        ExecutorService senders = Executors.newFixedThreadPool(THREADS);
+        long start = System.nanoTime();
+        List<Future<?>> fs = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+          int part = t;
+          fs.add(senders.submit(() -> {
+            for (int i = part; i < messages; i += THREADS) {
+              String rcpt = byMx ? "user" + i + "@d" + (i % 100) + ".test" : "user@example.test";
+              relay.send(OutgoingMessage.builder().sender("app@example.net").recipient(rcpt)
+                  .content(bodies.get(i % bodies.size())).build());
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : fs) {
+          f.get();
+        }
+        senders.shutdown();
+        System.out.printf(Locale.ROOT, "  (%s) all %d send() calls returned after %.2f s%n", byMx ? "mx" : "smarthost",
+            messages, (System.nanoTime() - start) / 1e9);
+        for (int k = 0; k < sinkCount; k++) {
+          int expected = 0;
+          for (int i = 0; i < messages; i++) {
+            if (!byMx || (i % 100) % sinkCount == k) {
+              expected++;
+            }
+          }
+          sinks.get(k).awaitMessages(expected, Duration.ofMinutes(10));
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        return messages / secs;
+      }
+    } finally {
+      for (SmtpSink s : sinks) {
+        s.close();
+      }
+      delete(spool);
+    }
+  }
+
+  static double runPostfix(int messages) throws Exception {
+    try (SmtpSink sink = SmtpSink.builder().address(Loopback.v4(2)).maxConcurrency(256).start();
+        PostfixInstance postfix = PostfixInstance.builder()
+            .relayTo(new InetSocketAddress(sink.address(), sink.port())).start()) {
+      long start = System.nanoTime();
+      Process p = new ProcessBuilder("/usr/sbin/smtp-source", "-c", "-l", "10240",
+          "-m", String.valueOf(messages), "-s", String.valueOf(THREADS),
+          "-f", "app@example.net", "-t", "user@example.test",
+          postfix.address().getHostAddress() + ":" + postfix.port())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new IllegalStateException("smtp-source failed");
+      }
+      if (sink.awaitMessages(messages, Duration.ofMinutes(10)) < messages) {
+        throw new IllegalStateException("postfix relayed only " + sink.messageCount());
+      }
+      double secs = (System.nanoTime() - start) / 1e9;
+      return messages / secs;
+    }
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,366 @@
+package org.relaymail.examples.cli;
+
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.relaymail.client.Credentials;
+import org.relaymail.client.Envelope;
+import org.relaymail.client.MessageContent;
+import org.relaymail.client.RecipientResult;
+import org.relaymail.client.SmtpClient;
+import org.relaymail.client.TlsMode;
+import org.relaymail.client.TransactionResult;
+import org.relaymail.protocol.DsnNotify;
+import org.relaymail.protocol.DsnReturn;
+import org.relaymail.protocol.InvalidAddressException;
+import org.relaymail.protocol.Mailbox;
+import org.relaymail.queue.ClaimedMessage;
+import org.relaymail.queue.FileQueueStore;
+import org.relaymail.queue.InMemoryQueueStore;
+import org.relaymail.queue.QueueStore;
+import org.relaymail.queue.QueuedMessage;
+import org.relaymail.queue.RecipientRecord;
+import org.relaymail.queue.RetryPolicy;
+import org.relaymail.queue.SpoolLockedException;
+import org.relaymail.relay.DeliveryReport;
+import org.relaymail.relay.InvalidMessageException;
+import org.relaymail.relay.OutgoingMessage;
+import org.relaymail.relay.RecipientReport;
+import org.relaymail.relay.RelayClient;
+import org.relaymail.relay.SendReceipt;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code relaymail send}: like {@code sendmail -t}. Reads a message from a file or standard input,
+ * takes the recipients from To, Cc and Bcc (or the command line), removes Bcc, and sends it through
+ * a smarthost ({@code --host}), directly by MX in the foreground ({@code --mx}, retrying transient
+ * failures up to {@code --wait}), or queues it in a spool directory ({@code --spool}) for a relay
+ * running on that spool. Prints one line per recipient.
+ */
+@Command(name = "send", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Send a message like sendmail -t: recipients from To, Cc and Bcc (Bcc removed).",
+        "Exit 0 when every recipient was accepted (or queued), 75 when some are still deferred, "
+            + "69 when some failed permanently, 65 for a bad message, 64 for bad options."})
+final class SendCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "the message (RFC 5322); default: standard input")
+  Path file;
+
+  @Option(names = "--from", paramLabel = "ADDRESS", description = "envelope sender (MAIL FROM); default: the From address")
+  String from;
+
+  @Option(names = "--to", paramLabel = "ADDRESS", split = ",",
+      description = "recipients instead of those in To, Cc and Bcc")
+  List<String> to = new ArrayList<>();
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Mode mode;
+
+  static final class Mode {
+    @Option(names = "--host", paramLabel = "HOST", required = true, description = "send through this smarthost")
+    String host;
+
+    @Option(names = "--mx", required = true, description = "deliver directly to the recipients' MX hosts, in the foreground")
+    boolean mx;
+
+    @Option(names = "--spool", paramLabel = "DIR", required = true,
+        description = "queue in this spool directory for a relay on it to deliver")
+    Path spool;
+  }
+
+  // smarthost options
+  @Option(names = {"-p", "--port"}, defaultValue = "587", description = "smarthost port (default ${DEFAULT-VALUE})")
+  int port;
+
+  @Option(names = "--tls", defaultValue = "REQUIRED_VERIFIED",
+      description = "smarthost TLS: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}; IMPLICIT for port 465)")
+  TlsMode tls;
+
+  @Option(names = {"-u", "--user"}, description = "AUTH user at the smarthost")
+  String user;
+
+  @Option(names = "--password-env", paramLabel = "VAR", defaultValue = "SMTP_PASSWORD",
+      description = "environment variable holding the password (default ${DEFAULT-VALUE}); "
+          + "when unset, the password is asked for on the terminal")
+  String passwordEnv;
+
+  // MX and spool options
+  @Option(names = "--helo", paramLabel = "FQDN",
+      description = "the name this host announces (with --mx and --spool; a fully qualified name with PTR and SPF)")
+  String helo;
+
+  @Option(names = "--wait", defaultValue = "PT2M", paramLabel = "DURATION",
+      description = "with --mx: retry transient failures for this long (ISO-8601, default ${DEFAULT-VALUE})")
+  Duration waitFor;
+
+  @Option(names = "--retry-interval", defaultValue = "PT15S", paramLabel = "DURATION",
+      description = "with --mx: time between attempts (default ${DEFAULT-VALUE})")
+  Duration retryInterval;
+
+  @Mixin
+  DnsOptions dns;
+
+  // DSN (RFC 3461)
+  @Option(names = "--notify", split = ",", paramLabel = "WHEN",
+      description = "DSN NOTIFY: NEVER or any of SUCCESS,FAILURE,DELAY")
+  Set<DsnNotify> notify = EnumSet.noneOf(DsnNotify.class);
+
+  @Option(names = "--ret", paramLabel = "FULL|HDRS", description = "DSN RET: return the full message or its headers")
+  DsnReturn ret;
+
+  @Option(names = "--envid", paramLabel = "ID", description = "DSN ENVID")
+  String envid;
+
+  @Override
+  public Integer call() throws Exception {
+    byte[] raw = readMessage();
+    HeaderSection headers = HeaderSection.parse(raw);
+    List<Mailbox> rcpts = new ArrayList<>();
+    for (String r : to.isEmpty() ? new ArrayList<>(headers.recipients()) : to) {
+      rcpts.add(mailbox(r, "recipient"));
+    }
+    if (rcpts.isEmpty()) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE,
+          "no recipients: the message has no To, Cc or Bcc field and no --to was given");
+    }
+    String senderText = from != null ? from : headers.from().orElseThrow(() -> new RelaymailCommand.CliException(
+        RelaymailCommand.EX_USAGE, "no sender: the message has no From field and no --from was given"));
+    Mailbox sender = senderText.isEmpty() || senderText.equals("<>") ? Mailbox.NULL : mailbox(senderText, "sender");
+    byte[] content = headers.withoutBcc();
+    if (notify.contains(DsnNotify.NEVER) && notify.size() > 1) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE,
+          "--notify NEVER cannot be combined with other values (RFC 3461 section 4.1)");
+    }
+    if (mode.host != null) {
+      return viaSmarthost(sender, rcpts, content);
+    }
+    return viaRelay(sender, rcpts, content);
+  }
+
+  private byte[] readMessage() throws IOException {
+    try {
+      if (file != null) {
+        return Files.readAllBytes(file);
+      }
+      try (InputStream in = System.in) {
+        return in.readAllBytes();
+      }
+    } catch (NoSuchFileException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "no such file: " + file, e);
+    }
+  }
+
+  private static Mailbox mailbox(String s, String what) {
+    try {
+      String t = s.trim();
+      return t.startsWith("<") ? Mailbox.parsePath(t) : Mailbox.parse(t);
+    } catch (InvalidAddressException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "bad " + what + " address '" + s + "': " + e.getMessage(), e);
+    }
+  }
+
+  // ---------------------------------------------------------------- smarthost
+
+  private int viaSmarthost(Mailbox sender, List<Mailbox> rcpts, byte[] content) throws IOException {
+    SmtpClient.Builder b = SmtpClient.builder(mode.host, port).tlsMode(tls).maxConnections(1);
+    if (helo != null) {
+      b.heloName(helo);
+    }
+    if (user != null) {
+      b.credentials(Credentials.password(user, password()));
+    }
+    Envelope env = Envelope.of(sender, rcpts);
+    if (!notify.isEmpty() || ret != null || envid != null) {
+      Set<Envelope.DsnNotify> n = EnumSet.noneOf(Envelope.DsnNotify.class);
+      notify.forEach(x -> n.add(Envelope.DsnNotify.valueOf(x.name())));
+      env = env.withDsn(ret == null ? null : Envelope.DsnReturn.valueOf(ret.name()), envid, n);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    TransactionResult result;
+    try (SmtpClient client = b.build()) {
+      result = client.send(env, MessageContent.of(content));
+    }
+    boolean permanent = false;
+    boolean transientFailure = false;
+    for (RecipientResult r : result.recipients()) {
+      String what = switch (r.status()) {
+        case ACCEPTED -> "accepted";
+        case TRANSIENT -> "deferred";
+        case PERMANENT -> "failed";
+      };
+      permanent |= r.status() == RecipientResult.Status.PERMANENT;
+      transientFailure |= r.status() == RecipientResult.Status.TRANSIENT;
+      out.println(r.recipient() + ": " + what + " by " + mode.host + ":" + port + ": " + r.reply());
+    }
+    out.flush();
+    return permanent ? RelaymailCommand.EX_UNAVAILABLE : transientFailure ? RelaymailCommand.EX_TEMPFAIL : 0;
+  }
+
+  private char[] password() {
+    String env = System.getenv(passwordEnv);
+    if (env != null) {
+      return env.toCharArray();
+    }
+    Console console = System.console();
+    if (console == null) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE,
+          "no password for " + user + ": set $" + passwordEnv + " or run on a terminal to be asked");
+    }
+    char[] p = console.readPassword("Password for %s at %s: ", user, mode.host);
+    if (p == null) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "no password given");
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- MX and spool
+
+  private int viaRelay(Mailbox sender, List<Mailbox> rcpts, byte[] content) throws Exception {
+    if (helo == null) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE,
+          "--helo FQDN is required with --mx and --spool: the name this host announces, never guessed");
+    }
+    OutgoingMessage.Builder mb = OutgoingMessage.builder().sender(sender).content(content);
+    for (Mailbox r : rcpts) {
+      mb.recipient(r, notify);
+    }
+    if (ret != null) {
+      mb.dsnReturn(ret);
+    }
+    if (envid != null) {
+      mb.envelopeId(envid);
+    }
+    OutgoingMessage message = mb.build();
+    PrintWriter out = spec.commandLine().getOut();
+    return mode.mx ? foreground(message, out) : spool(message, out);
+  }
+
+  private RelayClient.Builder relay(QueueStore store) {
+    try {
+      return RelayClient.builder().store(store).heloName(helo).dns(dns.settings()).routing(dns.routing())
+          .closeTimeout(Duration.ofSeconds(10));
+    } catch (IllegalArgumentException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, e.getMessage(), e);
+    }
+  }
+
+  private int foreground(OutgoingMessage message, PrintWriter out) throws Exception {
+    // retry transient failures every --retry-interval; never give up (and bounce) within --wait
+    RetryPolicy policy = RetryPolicy.builder().fixedDelay(retryInterval)
+        .giveUpAfter(waitFor.plus(retryInterval).plus(Duration.ofHours(1))).noDelayWarning().build();
+    Instant deadline = Instant.now().plus(waitFor);
+    try (InMemoryQueueStore store = new InMemoryQueueStore();
+        RelayClient relay = relay(store).retryPolicy(policy).build()) {
+      SendReceipt receipt = send(relay, message);
+      DeliveryReport report;
+      try {
+        report = receipt.outcome().get(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        return stillDeferred(relay.inspect(receipt.queueId()), out);
+      } catch (ExecutionException e) {
+        throw new RelaymailCommand.CliException(RelaymailCommand.EX_SOFTWARE, "delivery stopped: " + e.getCause(), e.getCause());
+      }
+      boolean failed = false;
+      for (RecipientReport r : report.recipients()) {
+        failed |= !r.delivered();
+        out.println(r.recipient() + ": " + (r.delivered() ? "delivered" : "failed ("
+            + r.failureClass().map(f -> f.description()).orElse("?") + ")")
+            + r.remoteMta().map(m -> " by " + m).orElse("")
+            + (r.attempts() > 1 ? " after " + r.attempts() + " attempts" : "")
+            + ": " + r.reply().map(Object::toString).orElse(""));
+      }
+      out.flush();
+      return failed ? RelaymailCommand.EX_UNAVAILABLE : 0;
+    }
+  }
+
+  private int stillDeferred(Optional<QueuedMessage> m, PrintWriter out) {
+    boolean failed = false;
+    boolean deferred = false;
+    if (m.isPresent()) {
+      for (RecipientRecord r : m.get().recipients()) {
+        String state = switch (r.state()) {
+          case DELIVERED -> "delivered";
+          case FAILED, EXPIRED -> "failed (" + r.failureClass().name().toLowerCase(java.util.Locale.ROOT) + ")";
+          case PENDING, DEFERRED -> "still deferred after " + waitFor.toSeconds() + " s, " + r.attempts() + " attempts";
+        };
+        failed |= r.state() == org.relaymail.queue.RecipientState.FAILED || r.state() == org.relaymail.queue.RecipientState.EXPIRED;
+        deferred |= !r.state().isFinal();
+        out.println(r.mailbox() + ": " + state + r.remoteMta().map(x -> " by " + x).orElse("")
+            + r.lastReply().map(x -> ": " + x).orElse(""));
+      }
+    }
+    out.println("not delivered within --wait " + waitFor + "; nothing stays queued (use --spool to leave retries to a relay)");
+    out.flush();
+    return failed ? RelaymailCommand.EX_UNAVAILABLE : deferred ? RelaymailCommand.EX_TEMPFAIL : 0;
+  }
+
+  private int spool(OutgoingMessage message, PrintWriter out) throws Exception {
+    FileQueueStore fileStore;
+    try {
+      fileStore = FileQueueStore.open(mode.spool);
+    } catch (SpoolLockedException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_TEMPFAIL, "the spool " + mode.spool
+          + " is held by a running relay; submit through that relay's RelayClient.send() (relaymail has no "
+          + "cross-process submission channel yet)", e);
+    }
+    // the relay here only prepares and queues: its store never hands out messages to deliver
+    try (SubmitOnly store = new SubmitOnly(fileStore);
+        RelayClient relay = relay(store).build()) {
+      SendReceipt receipt = send(relay, message);
+      for (Mailbox r : message.recipients().stream().map(x -> x.mailbox()).toList()) {
+        out.println(r + ": queued as " + receipt.queueId() + " in " + mode.spool);
+      }
+      out.flush();
+      return 0;
+    }
+  }
+
+  private static SendReceipt send(RelayClient relay, OutgoingMessage message) throws IOException {
+    try {
+      return relay.send(message);
+    } catch (InvalidMessageException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_DATAERR, "message refused: " + e.getMessage(), e);
+    }
+  }
+
+  /** A store that accepts messages and never hands one out for delivery (a relay elsewhere does). */
+  static final class SubmitOnly extends ForwardingQueueStore {
+    SubmitOnly(QueueStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public List<ClaimedMessage> claimDue(Instant now, int max, Duration leaseDuration) {
+      return List.of();
+    }
+
+    @Override
+    public Optional<Instant> nextDueTime(Instant now) {
+      return Optional.empty();
+    }
+  }
+
+}
