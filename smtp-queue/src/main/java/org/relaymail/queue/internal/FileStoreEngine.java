@@ -559,7 +559,7 @@ public final class FileStoreEngine implements QueueStore {
       return -1;
     }
     CRC32C c = new CRC32C();
-    ByteBuffer b = ByteBuffer.allocate((int) Math.min(len, 1 << 16));
+    ByteBuffer b = ByteBuffer.allocate(Math.min(len, 1 << 16));
     long p = pos + RecordCodec.HEADER;
     long end = p + len;
     while (p < end) {
