@@ -24,6 +24,7 @@ import org.relaymail.protocol.DsnNotify;
 import org.relaymail.protocol.MessageNormalizer;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.queue.BodyKind;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.NewMessage;
 import org.relaymail.queue.NewRecipient;
 import org.relaymail.queue.NotifyCondition;
@@ -388,7 +389,7 @@ public final class RelayClient implements AutoCloseable {
 
   /**
    * Gives up on a message's undelivered recipients now and bounces them to the sender (class
-   * {@link FailureClass#POLICY}, reply {@code 554 5.0.0}), the way expiry would.
+   * {@link FailureClass#ADMINISTRATIVE}, reply {@code 554 5.0.0}), the way expiry would.
    *
    * @param id the message
    * @return false when there is no such message

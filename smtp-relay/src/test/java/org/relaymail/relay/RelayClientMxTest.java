@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.relaymail.protocol.Mailbox;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientState;
 import org.relaymail.queue.RetryPolicy;

@@ -67,7 +67,7 @@ import org.relaymail.relay.DeliveryEvent;
 import org.relaymail.relay.DeliveryLimiter;
 import org.relaymail.relay.DeliveryReport;
 import org.relaymail.relay.Destination;
-import org.relaymail.relay.FailureClass;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.relay.LocalDelivery;
 import org.relaymail.relay.NextHop;
 import org.relaymail.relay.RecipientReport;
@@ -736,7 +736,7 @@ public final class DeliveryEngine {
       Result res = decided.get(r.mailbox());
       Optional<FailureClass> c = r.state() == RecipientState.DELIVERED ? Optional.empty()
           : res != null && res.failureClass != null ? Optional.of(res.failureClass)
-              : FailureClasses.fromQueue(r.failureClass(), r.lastReply()).or(() -> Optional.of(FailureClass.OTHER));
+              : Optional.of(recorded(r));
       list.add(new RecipientReport(r.mailbox(), r.state(), r.lastReply(), c, r.remoteMta(), r.attempts()));
     }
     return new DeliveryReport(m.id(), m.sender(), list, now);
@@ -786,7 +786,7 @@ public final class DeliveryEngine {
 
   private Result fromRecord(RecipientRecord r) {
     SmtpReply reply = r.lastReply().orElse(synthetic(554, "5.0.0", "failed"));
-    FailureClass c = FailureClasses.fromQueue(r.failureClass(), r.lastReply()).orElse(FailureClass.OTHER);
+    FailureClass c = recorded(r);
     Result res = new Result(r.state(), reply, c, r.remoteMta().orElse(null), false);
     return res;
   }
@@ -927,7 +927,12 @@ public final class DeliveryEngine {
     if (res != null && res.failureClass != null) {
       return res.failureClass;
     }
-    return FailureClasses.fromQueue(r.failureClass(), r.lastReply()).orElse(FailureClass.OTHER);
+    return recorded(r);
+  }
+
+  /** The class the queue recorded for a recipient; OTHER when it recorded none. */
+  private static FailureClass recorded(RecipientRecord r) {
+    return r.failureClass() == FailureClass.NONE ? FailureClass.OTHER : r.failureClass();
   }
 
   private static String seconds(Duration d) {
@@ -1118,9 +1123,9 @@ public final class DeliveryEngine {
       String mta = relay;
       return switch (state) {
         case DELIVERED -> RecipientOutcome.delivered(m, reply, mta);
-        case FAILED -> RecipientOutcome.failed(m, reply, mta, FailureClasses.toQueue(failureClass));
-        case EXPIRED -> RecipientOutcome.expired(m, reply, mta, FailureClasses.toQueue(failureClass));
-        default -> RecipientOutcome.deferred(m, reply, mta, FailureClasses.toQueue(failureClass));
+        case FAILED -> RecipientOutcome.failed(m, reply, mta, failureClass);
+        case EXPIRED -> RecipientOutcome.expired(m, reply, mta, failureClass);
+        default -> RecipientOutcome.deferred(m, reply, mta, failureClass);
       };
     }
   }

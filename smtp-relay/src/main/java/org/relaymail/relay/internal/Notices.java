@@ -14,7 +14,7 @@ import org.relaymail.protocol.SmtpReply;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientRecord;
 import org.relaymail.queue.ReturnOption;
-import org.relaymail.relay.FailureClass;
+import org.relaymail.queue.FailureClass;
 
 /**
  * Composes delivery status notifications (RFC 3464): a {@code multipart/report} with a human
