@@ -36,13 +36,13 @@ import org.relaymail.queue.QueueStore;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RetryPolicy;
 import org.relaymail.queue.ReturnOption;
+import org.relaymail.relay.internal.BounceBuilder;
 import org.relaymail.relay.internal.DeliveryEngine;
 import org.relaymail.relay.internal.DnsLookup;
 import org.relaymail.relay.internal.HostFailureCache;
 import org.relaymail.relay.internal.HostNames;
 import org.relaymail.relay.internal.MessagePreparer;
 import org.relaymail.relay.internal.MxResolver;
-import org.relaymail.relay.internal.Notices;
 import org.relaymail.relay.internal.PreparedMessage;
 import org.relaymail.relay.internal.ResolverTransport;
 import org.relaymail.relay.internal.Router;
@@ -144,7 +144,8 @@ public final class RelayClient implements AutoCloseable {
     }
     this.engine = new DeliveryEngine(new DeliveryEngine.Config(
         store, router, b.retryPolicy, b.clock, b.listeners, executor, pool, preparer.heloName(), b.limiter,
-        hostFailures, new Notices(preparer.heloName(), b.clock, b.bounceFullReturnCap),
+        hostFailures, new BounceBuilder(preparer.heloName(), b.clock, (int) Math.min(Integer.MAX_VALUE, b.bounceFullReturnCap),
+            MessagePreparer::randomId),
         b.maxConcurrentDeliveries, b.maxActiveMessages, b.messagesPerJob, b.leaseDuration, b.pollInterval));
     engine.start();
     this.storeWatcher = watch(store);

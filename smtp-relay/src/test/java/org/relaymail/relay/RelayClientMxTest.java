@@ -168,6 +168,8 @@ class RelayClientMxTest {
     String dsn = bounce.contentAsString();
     assertTrue(dsn.contains("multipart/report; report-type=delivery-status"), dsn);
     assertTrue(dsn.contains("Auto-Submitted: auto-replied"), dsn);
+    assertTrue(dsn.contains("postmaster@relay.example.net"), "From the postmaster of the HELO name: " + dsn);
+    assertTrue(dsn.contains("<bob@example.test>: unknown recipient (5.1.1)"), "the class in the human text: " + dsn);
     assertTrue(dsn.contains("Final-Recipient: rfc822; bob@example.test"), dsn);
     assertTrue(dsn.contains("Action: failed"), dsn);
     assertTrue(dsn.contains("Status: 5.1.1"), dsn);
