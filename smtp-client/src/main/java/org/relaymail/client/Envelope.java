@@ -12,7 +12,8 @@ import org.relaymail.protocol.Mailbox;
 /**
  * The SMTP envelope of one message: the reverse path (MAIL FROM) and the forward paths (RCPT TO),
  * RFC 5321 section 2.3.1, with optional DSN requests (RFC 3461) that are sent only when the server
- * offers DSN.
+ * offers DSN. With any DSN request, each RCPT also carries ORCPT (RFC 3461 section 4.2) naming
+ * the recipient as given here (except an address that needs SMTPUTF8).
  *
  * <p>Thread-safe (immutable record).
  *

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.relaymail.protocol.DotStuffingOutputStream;
 
 /**
  * The bytes of one message (RFC 5322 headers and body), streamed to the server without holding the
@@ -41,7 +42,23 @@ public final class MessageContent {
    * @param longestLine the longest line, in octets without the line ending
    */
   public record Info(
-      long size, boolean eightBit, boolean utf8Headers, boolean canonical, long longestLine) {}
+      long size, boolean eightBit, boolean utf8Headers, boolean canonical, long longestLine) {
+
+    /** Checks that the values can describe a message. */
+    public Info {
+      if (size < 0) {
+        throw new IllegalArgumentException("size must not be negative: " + size);
+      }
+      if (longestLine < 0) {
+        throw new IllegalArgumentException("longestLine must not be negative: " + longestLine);
+      }
+      if (canonical && longestLine > DotStuffingOutputStream.MAX_LINE_LENGTH) {
+        throw new IllegalArgumentException(
+            "canonical content has no line longer than 998 octets (RFC 5321 section 4.5.3.1.6),"
+                + " but longestLine is " + longestLine);
+      }
+    }
+  }
 
   private final Source source;
   private final String description;

@@ -37,6 +37,14 @@ public record TransactionResult(
           "one result per recipient needed: " + recipients.size() + " results for "
               + envelope.recipients().size() + " recipients");
     }
+    for (int i = 0; i < recipients.size(); i++) {
+      if (!recipients.get(i).recipient().equals(envelope.recipients().get(i))) {
+        throw new IllegalArgumentException(
+            "results must follow the envelope's order: result " + i + " is for "
+                + recipients.get(i).recipient() + ", the envelope has "
+                + envelope.recipients().get(i));
+      }
+    }
   }
 
   /** @return the first transaction's final reply, if the transaction got that far */

@@ -54,6 +54,20 @@ public final class Commands {
    * @return the line with CRLF
    */
   public static byte[] rcpt(Mailbox to, Set<Envelope.DsnNotify> notify) {
+    return rcpt(to, notify, false);
+  }
+
+  /**
+   * RCPT TO with NOTIFY and, when asked, ORCPT (RFC 3461 sections 4.1 and 4.2): the recipient's
+   * own address as {@code rfc822;} xtext, so that a DSN names the address the sender used. An
+   * address that needs SMTPUTF8 gets no ORCPT (its {@code utf-8} type, RFC 6533, is not sent).
+   *
+   * @param to the recipient
+   * @param notify NOTIFY values, or empty
+   * @param orcpt whether to add ORCPT
+   * @return the line with CRLF
+   */
+  public static byte[] rcpt(Mailbox to, Set<Envelope.DsnNotify> notify, boolean orcpt) {
     StringBuilder sb = new StringBuilder(48).append("RCPT TO:").append(to.toPath());
     if (!notify.isEmpty()) {
       sb.append(" NOTIFY=");
@@ -65,6 +79,10 @@ public final class Commands {
         sb.append(n.name());
         first = false;
       }
+    }
+    if (orcpt && !to.needsSmtpUtf8()) {
+      String path = to.toPath();
+      sb.append(" ORCPT=rfc822;").append(xtext(path.substring(1, path.length() - 1)));
     }
     return utf8(sb.append("\r\n"));
   }
