@@ -617,19 +617,25 @@ public final class DeliveryEngine {
     return t.host() + "[" + ip + "]:" + t.address().getPort();
   }
 
+  /** The envelope of one transaction: each recipient's NOTIFY and ORCPT from its queue record (RFC 3461). */
   private static Envelope envelope(Item it) {
     QueuedMessage m = it.active.message;
     List<Mailbox> rcpts = it.recipients.stream().map(RecipientRecord::mailbox).toList();
-    Set<NotifyCondition> first = it.recipients.get(0).notifyOn();
-    boolean same = it.recipients.stream().allMatch(r -> r.notifyOn().equals(first));
-    Set<Envelope.DsnNotify> notify = EnumSet.noneOf(Envelope.DsnNotify.class);
-    if (same) {
-      for (NotifyCondition n : first) {
+    Envelope.DsnReturn ret = m.ret().map(r -> Envelope.DsnReturn.valueOf(r.name())).orElse(null);
+    Map<Mailbox, Envelope.RecipientDsn> dsn = new LinkedHashMap<>();
+    for (RecipientRecord r : it.recipients) {
+      if (r.notifyOn().isEmpty() && r.orcpt().isEmpty()) {
+        continue;
+      }
+      Set<Envelope.DsnNotify> notify = EnumSet.noneOf(Envelope.DsnNotify.class);
+      for (NotifyCondition n : r.notifyOn()) {
         notify.add(Envelope.DsnNotify.valueOf(n.name()));
       }
+      // the relay records a plain rfc822 address; a store filled elsewhere may carry the type
+      Optional<String> orcpt = r.orcpt().map(o -> o.regionMatches(true, 0, "rfc822;", 0, 7) ? o.substring(7).strip() : o);
+      dsn.put(r.mailbox(), new Envelope.RecipientDsn(notify, orcpt));
     }
-    Envelope.DsnReturn ret = m.ret().map(r -> Envelope.DsnReturn.valueOf(r.name())).orElse(null);
-    return new Envelope(m.sender(), rcpts, Optional.ofNullable(ret), m.envId(), notify);
+    return new Envelope(m.sender(), rcpts, Optional.ofNullable(ret), m.envId(), Set.of(), dsn);
   }
 
   private MessageContent content(QueuedMessage m) {
