@@ -6,8 +6,6 @@ import java.net.InetAddress;
 import java.net.Proxy;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -35,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Messages from any number of threads share a few pooled connections: {@link #sendAsync} queues
- * the message, and up to {@code maxConnections} workers each take the queued messages in batches of
- * the pipelining window and send them on one connection ({@link SmtpConnection#flush()}), so
- * concurrent senders profit from pipelining across transactions (RFC 2920 section 3.1, RFC 3030).
+ * the message, and up to {@code maxConnections} workers each stream the queued messages through
+ * one connection's pipelining window: a message is written as soon as the window has room, not in
+ * batches of one window, so concurrent senders profit from pipelining across transactions (RFC
+ * 2920 section 3.1, RFC 3030).
  * A message that was never written because its connection failed is tried once more on another
  * connection; one that may have reached the server is never resent (its recipients are reported
  * TRANSIENT instead).
@@ -223,39 +222,36 @@ public final class SmtpClient implements AutoCloseable {
 
   private void runOn(SmtpClientPool.Lease lease) {
     SmtpConnection c = lease.connection();
-    while (!closed && c.isUsable() && lease.messageBudget() > 0) {
-      List<Pending> batch = new ArrayList<>();
-      int max = Math.min(window, lease.messageBudget());
-      Pending p;
-      while (batch.size() < max && (p = queue.poll()) != null) {
-        batch.add(p);
-      }
-      if (batch.isEmpty()) {
-        return;
-      }
-      List<CompletableFuture<TransactionResult>> fs = new ArrayList<>();
-      for (Pending b : batch) {
-        try {
-          fs.add(c.submit(b.envelope, b.content));
-        } catch (IOException | RuntimeException e) {
-          fs.add(CompletableFuture.failedFuture(e));
+    while (!closed && c.isUsable() && lease.messageBudget() > 0 && !queue.isEmpty()) {
+      // the connection asks for the next message whenever its window has room: transactions
+      // stream through the window continuously, not in batches of one window
+      c.flush(() -> {
+        if (closed || lease.messageBudget() <= 0) {
+          return false;
         }
-      }
-      c.flush();
-      for (int i = 0; i < batch.size(); i++) {
-        Pending b = batch.get(i);
-        CompletableFuture<TransactionResult> f = fs.get(i);
+        Pending p = queue.poll();
+        if (p == null) {
+          return false;
+        }
+        CompletableFuture<TransactionResult> f;
+        try {
+          f = c.submit(p.envelope, p.content);
+        } catch (IOException | RuntimeException e) {
+          f = CompletableFuture.failedFuture(e);
+        }
         f.whenComplete(
             (r, e) -> {
               if (e == null) {
-                b.future.complete(r);
-              } else if (e instanceof IOException && b.attempts++ == 0 && !closed) {
-                queue.add(b); // never written: safe to try once more on another connection
+                p.future.complete(r);
+              } else if (e instanceof IOException && p.attempts++ == 0 && !closed) {
+                queue.add(p); // never written: safe to try once more on another connection
+                maybeStartWorker();
               } else {
-                b.future.completeExceptionally(e);
+                p.future.completeExceptionally(e);
               }
             });
-      }
+        return true;
+      });
     }
   }
 

@@ -78,6 +78,13 @@ public final class SmtpConnection implements Closeable {
   private final SmtpTimeouts timeouts;
   private final SmtpEventListener listener;
   private final SmtpTransport transport;
+  /**
+   * The transport's stream without flush: the content's end (final dot, last BDAT chunk) and the
+   * next transaction's commands leave in one write (RFC 2920 section 3.1), flushed only before a
+   * reply is awaited. A flush in between would split the group, and a server that answers each
+   * part separately with Nagle's algorithm on then waits for our delayed ACK (tens of ms each).
+   */
+  private final OutputStream unflushed;
   private SmtpReply greeting;
   private EhloCapabilities capabilities;
   private boolean ehlo;
@@ -99,6 +106,31 @@ public final class SmtpConnection implements Closeable {
     this.timeouts = settings.timeouts();
     this.listener = SafeListener.wrap(settings.listener());
     this.transport = transport;
+    this.unflushed = new NoFlushOutputStream(transport);
+  }
+
+  /** Writes through to the transport's buffered stream; {@link #flush()} does nothing. */
+  private static final class NoFlushOutputStream extends OutputStream {
+    private final SmtpTransport transport;
+
+    NoFlushOutputStream(SmtpTransport transport) {
+      this.transport = transport;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      transport.stream().write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      transport.stream().write(b, off, len);
+    }
+
+    @Override
+    public void flush() {
+      // the connection flushes once per pipelined group, before it reads replies
+    }
   }
 
   /**
@@ -306,7 +338,7 @@ public final class SmtpConnection implements Closeable {
    *     failure, no timeout
    */
   public boolean isUsable() {
-    return !closed && broken == null && closedBy == null && transport.isConnected();
+    return !closed && broken == null && closedBy == null && transport.isOpen();
   }
 
   /** @return how many messages had at least one recipient accepted on this connection */
@@ -562,8 +594,22 @@ public final class SmtpConnection implements Closeable {
    * (its future is complete). Does not throw for failures: they are in the futures.
    */
   public void flush() {
+    flush(null);
+  }
+
+  /**
+   * Like {@link #flush()}, but keeps the window full from a source of further messages: whenever
+   * nothing queued is left to write and the window has room, {@code feeder} is asked for another
+   * message, which it {@link #submit submits} to this connection (returning true), or it returns
+   * false when it has none right now. Returns when everything submitted has its outcome and the
+   * feeder has nothing more. This streams transactions continuously instead of in batches of one
+   * window (RFC 2920 section 3.1, RFC 3030). Used by {@link SmtpClient}.
+   *
+   * @param feeder the source, or {@code null}
+   */
+  void flush(java.util.function.BooleanSupplier feeder) {
     try {
-      drive();
+      drive(feeder);
     } catch (IOException e) {
       fail(e);
     } catch (RuntimeException e) {
@@ -602,7 +648,12 @@ public final class SmtpConnection implements Closeable {
 
   private boolean canWrite() {
     Part next = toWrite.peek();
-    if (next == null || broken != null || closedBy != null) {
+    return next != null && hasRoom(next.indices.size());
+  }
+
+  /** Whether a transaction with {@code recipients} RCPTs may be written now. */
+  private boolean hasRoom(int recipients) {
+    if (broken != null || closedBy != null) {
       return false;
     }
     if (inFlight.isEmpty()) {
@@ -622,11 +673,22 @@ public final class SmtpConnection implements Closeable {
         return false;
       }
     }
-    return outstandingReplies + next.indices.size() + 3 <= MAX_OUTSTANDING_REPLIES;
+    return outstandingReplies + recipients + 3 <= MAX_OUTSTANDING_REPLIES;
   }
 
-  private void drive() throws IOException {
-    while (!toWrite.isEmpty() || !inFlight.isEmpty()) {
+  private void drive(java.util.function.BooleanSupplier feeder) throws IOException {
+    while (true) {
+      while (feeder != null && toWrite.isEmpty() && hasRoom(1)) {
+        if (!feeder.getAsBoolean()) {
+          if (inFlight.isEmpty()) {
+            feeder = null; // nothing more, nothing pending: done
+          }
+          break; // otherwise ask again after the next reply
+        }
+      }
+      if (toWrite.isEmpty() && inFlight.isEmpty()) {
+        break;
+      }
       if (broken != null) {
         throw broken;
       }
@@ -733,7 +795,10 @@ public final class SmtpConnection implements Closeable {
   }
 
   private void writeBdat(Part p) throws IOException {
-    BdatOutputStream bdat = new BdatOutputStream(transport.stream(), false);
+    // a chunk buffer no larger than the message (the 64 KiB default would be garbage per message)
+    long size = p.job.info.size();
+    int chunk = (int) Math.max(1, Math.min(BdatOutputStream.DEFAULT_CHUNK_SIZE, size));
+    BdatOutputStream bdat = new BdatOutputStream(unflushed, chunk, false);
     try (InputStream in = p.job.content.open()) {
       in.transferTo(bdat);
       bdat.finish();
@@ -750,8 +815,7 @@ public final class SmtpConnection implements Closeable {
   }
 
   private void writeData(Part p) throws IOException {
-    OutputStream out = transport.stream();
-    DotStuffingOutputStream dot = new DotStuffingOutputStream(out);
+    DotStuffingOutputStream dot = new DotStuffingOutputStream(unflushed);
     if (p.anyRcptAccepted()) {
       try (InputStream in = p.job.content.open()) {
         in.transferTo(dot);

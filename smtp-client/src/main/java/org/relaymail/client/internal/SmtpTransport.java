@@ -380,6 +380,15 @@ public final class SmtpTransport extends SMTPSClient {
     }
   }
 
+  /**
+   * @return whether the socket is connected and not closed (Commons Net's {@code isConnected()}
+   *     stays true after the socket was closed, e.g. by {@link #abort()})
+   */
+  public boolean isOpen() {
+    Socket s = _socket_;
+    return s != null && s.isConnected() && !s.isClosed() && !aborted;
+  }
+
   /** Closes the socket at once; safe from any thread. */
   public void abort() {
     aborted = true;

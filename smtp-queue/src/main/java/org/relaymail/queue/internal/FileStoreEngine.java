@@ -650,9 +650,7 @@ public final class FileStoreEngine implements QueueStore {
   }
 
   private long append(byte[] record) throws IOException {
-    if (active.size > 0 && active.size + record.length > settings.segmentSize()) {
-      roll();
-    }
+    rollFor(record.length);
     Segment seg = active;
     long off = seg.size;
     try {
@@ -668,9 +666,7 @@ public final class FileStoreEngine implements QueueStore {
 
   private long appendStreaming(byte[] prefix, MessageContent content, long size) throws IOException {
     long total = RecordCodec.HEADER + prefix.length + size;
-    if (active.size > 0 && active.size + total > settings.segmentSize()) {
-      roll();
-    }
+    rollFor(total);
     Segment seg = active;
     long off = seg.size;
     try (InputStream in = content.open()) {
@@ -713,18 +709,35 @@ public final class FileStoreEngine implements QueueStore {
       e.addSuppressed(t);
       failure = e;
     }
+    return full(e, seg.name);
+  }
+
+  private IOException full(IOException e, String name) {
     String msg = String.valueOf(e.getMessage());
     if (msg.contains("No space left") || msg.contains("ENOSPC") || msg.contains("Disk quota")) {
-      return new QueueFullException("queue spool " + storage.describe(seg.name) + " is full: " + msg
+      return new QueueFullException("queue spool " + storage.describe(name) + " is full: " + msg
           + "; nothing was acknowledged", e);
     }
     return e;
   }
 
+  private void rollFor(long recordLength) throws IOException {
+    if (active.size > 0 && active.size + recordLength > settings.segmentSize()) {
+      try {
+        roll();
+      } catch (IOException e) {
+        throw full(e, segmentName(active.number + 1));
+      }
+    }
+  }
+
   private void checkSpace(long recordLength) throws IOException {
+    if (settings.minFreeBytes() == 0) {
+      return; // no watermark: the disk itself decides (ENOSPC becomes a QueueFullException)
+    }
     long free = storage.usableSpace();
     if (free - recordLength < settings.minFreeBytes()) {
-      throw new QueueFullException("queue spool " + storage.describe("") + " has " + free
+      throw new QueueFullException("queue spool " + storage.describe("") + " is nearly full: " + free
           + " bytes free, below the minimum of " + settings.minFreeBytes() + " (minFreeBytes) plus this message's "
           + recordLength + " bytes; enqueue refused, nothing acknowledged", null);
     }

@@ -4,14 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,9 +22,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.relaymail.queue.FileQueueStore;
 import org.relaymail.queue.QueueCounts;
@@ -45,7 +46,7 @@ class CrashTest {
   private static final long SEED = 20260105L;
   private static final int KILLS = 22;
 
-  @TempDir
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
   Path dir;
 
   private static final class Seen {
@@ -67,34 +68,36 @@ class CrashTest {
       ProcessBuilder pb = new ProcessBuilder(java, "-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
           "-cp", classPath, CrashWorker.class.getName(), spool.toString(), Long.toString(SEED + run),
           Long.toString(run * 1_000_000L));
+      // stdout goes to a file, not a pipe: the kernel keeps every byte the child wrote before SIGKILL,
+      // while a pipe read through java.lang.Process may lose the last lines when the child dies
+      Path stdout = dir.resolve("child-" + run + ".out");
+      pb.redirectOutput(stdout.toFile());
       pb.redirectError(dir.resolve("child-" + run + ".err").toFile());
-      Process p = pb.start();
-      LinkedBlockingQueue<String> out = new LinkedBlockingQueue<>();
-      Thread reader = new Thread(() -> pump(p.getInputStream(), out), "crash-child-reader");
-      reader.start();
       int target = 5 + rnd.nextInt(120);
-      int got = 0;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (got < target && System.nanoTime() < deadline && p.isAlive()) {
-        String line = out.poll(100, TimeUnit.MILLISECONDS);
-        if (line != null) {
-          got++;
-        }
-        if (line != null && !line.startsWith("READY")) {
-          record(seen, line);
+      Process p;
+      try (WatchService ws = dir.getFileSystem().newWatchService()) {
+        dir.register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+        p = pb.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (completeLines(stdout).size() < target && System.nanoTime() < deadline && p.isAlive()) {
+          WatchKey key = ws.poll(200, TimeUnit.MILLISECONDS); // wakes on the child's next write
+          if (key != null) {
+            key.pollEvents();
+            key.reset();
+          }
         }
       }
       assertTrue(p.isAlive(), "the worker died by itself in run " + run + ": " + Files.readString(dir.resolve("child-" + run + ".err")));
-      assertTrue(got >= target, "the worker made no progress in run " + run);
+      assertTrue(completeLines(stdout).size() >= target, "the worker made too little progress in run " + run);
       p.destroyForcibly();
       assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the killed worker did not exit");
-      reader.join(TimeUnit.SECONDS.toMillis(30));
-      for (String line; (line = out.poll()) != null; ) {
+      List<String> got = completeLines(stdout);
+      for (String line : got) {
         if (!line.startsWith("READY")) {
           record(seen, line);
         }
       }
-      lines += got;
+      lines += got.size();
     }
     assertTrue(seen.size() > KILLS, "too little work to prove anything: " + seen.size() + " messages");
 
@@ -111,7 +114,7 @@ class CrashTest {
         if (s.completing && m.isEmpty()) {
           continue; // killed after complete() made the removal durable, before DONE was printed
         }
-        assertTrue(m.isPresent(), "acknowledged message lost: " + e.getKey() + " (tag " + s.tag + ")");
+        assertTrue(m.isPresent(), "acknowledged message lost: " + e.getKey() + " (tag " + s.tag + ", states " + s.states + ", completing " + s.completing + "), spool kept in " + spool);
         present++;
         try (InputStream in = store.openContent(m.get().id())) {
           assertArrayEquals(CrashWorker.content(s.tag), in.readAllBytes(), "content of " + e.getKey());
@@ -149,16 +152,19 @@ class CrashTest {
     System.out.println("crash test: " + KILLS + " kills, " + lines + " acknowledged changes, " + seen.size() + " messages");
   }
 
-  private static void pump(InputStream in, LinkedBlockingQueue<String> out) {
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      for (String line; (line = r.readLine()) != null; ) {
-        if (line.endsWith(" .")) {
-          out.add(line); // a line without its end marker was cut by the kill: not acknowledged
-        }
-      }
-    } catch (IOException e) {
-      out.add("READY reader ended: " + e);
+  /** The lines of the child's stdout that are complete (a line cut by the kill is not acknowledged). */
+  private static List<String> completeLines(Path stdout) throws IOException {
+    if (!Files.exists(stdout)) {
+      return List.of();
     }
+    List<String> out = new ArrayList<>();
+    String text = Files.readString(stdout, StandardCharsets.UTF_8);
+    for (String line : text.split("\n", -1)) {
+      if (line.endsWith(" .")) {
+        out.add(line);
+      }
+    }
+    return out;
   }
 
   private static void record(Map<String, Seen> seen, String line) {
