@@ -597,10 +597,11 @@ public final class DeliveryEngine {
       case REQUIRED_VERIFIED -> TlsMode.REQUIRED_VERIFIED;
       case IMPLICIT -> TlsMode.IMPLICIT;
     };
-    // Verification needs the server's name (SNI and the certificate check); then the JDK resolves
-    // the name. Otherwise connect to the address our resolver found.
-    String host = p.verifiesCertificate() ? t.host() : t.address().getAddress().getHostAddress();
-    Route.Builder b = Route.builder(host, t.address().getPort()).tlsMode(mode)
+    // Connect to the address our own resolver found; SNI and the certificate check use the MX or
+    // smarthost name (RFC 7672 section 3.2.2 reasoning: the name DNS gave, not the address).
+    Route.Builder b = Route.builder(t.address().getAddress().getHostAddress(), t.address().getPort())
+        .tlsServerName(t.host())
+        .tlsMode(mode)
         .heloName(d.heloName().orElse(cfg.heloName()));
     d.sourceAddress().ifPresent(b::localAddress);
     if (d.destination().hop() instanceof NextHop.Relay relay) {
