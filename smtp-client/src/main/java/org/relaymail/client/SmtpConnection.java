@@ -915,10 +915,11 @@ public final class SmtpConnection implements Closeable {
         writeData(p);
         return;
       }
-      inFlight.poll();
       if (r.isPositive()) {
+        // still in flight: the failure below reports it as not delivered (its future completes)
         throw protocolError("positive reply to DATA without 354: " + r);
       }
+      inFlight.poll();
       finish(p);
       return;
     }

@@ -382,4 +382,23 @@ class ConversationGapsTest {
       ScriptedPeerTest.noLeak(s);
     }
   }
+
+  /** Found by ClientReplyFuzzTest: a 250 to DATA (no 354) left the message's future pending. */
+  @Test
+  void positiveReplyToDataWithout354IsNotDelivered() throws Exception {
+    try (ScriptedSmtpServer s = ScriptedSmtpServer.builder().chunking(false)
+        .replyAt(Stage.DATA, Response.reply(250, "2.0.0 ok?")).start()) {
+      SmtpConnection c = open(s);
+      CompletableFuture<TransactionResult> f = c.submit(
+          Envelope.of("a@example.test", "b@example.test"), MessageContent.of(ScriptedPeerTest.BODY));
+      c.flush();
+      assertTrue(f.isDone(), "flush() gives every message its outcome");
+      TransactionResult r = f.get();
+      assertEquals(RecipientResult.Status.TRANSIENT, r.recipients().get(0).status(), r.toString());
+      assertFalse(c.isUsable());
+      c.close();
+      assertTrue(s.messages().isEmpty());
+      ScriptedPeerTest.noLeak(s);
+    }
+  }
 }

@@ -148,7 +148,8 @@ public final class FileStoreEngine implements QueueStore {
   private long[] leaseExp;
   private int[] leaseSeq;
   private byte[] flags;
-  private int[] rcpt;
+  private long[] rcpt; // recipients per state, 12 bits each; larger counts in rcptBig
+  private final Map<Integer, int[]> rcptBig = new HashMap<>();
   private int[] heap;
   private int[] heapPos;
   private int heapSize;
@@ -204,28 +205,67 @@ public final class FileStoreEngine implements QueueStore {
     leaseExp = new long[n];
     leaseSeq = new int[n];
     flags = new byte[n];
-    rcpt = new int[n * NSTATES];
+    rcpt = new long[n];
     heap = new int[n];
     heapPos = new int[n];
     freeSlots = new int[n];
   }
 
+  /** Grows by half; every array is copied before any is replaced, so running out of heap changes nothing. */
   private void grow() {
-    int n = capacity * 2;
+    int n = capacity + (capacity >> 1);
+    long[] nIds = Arrays.copyOf(ids, n);
+    long[] nDue = Arrays.copyOf(due, n);
+    long[] nEnqPos = Arrays.copyOf(enqPos, n);
+    int[] nEnqLen = Arrays.copyOf(enqLen, n);
+    long[] nStatePos = Arrays.copyOf(statePos, n);
+    int[] nStateLen = Arrays.copyOf(stateLen, n);
+    long[] nLeaseExp = Arrays.copyOf(leaseExp, n);
+    int[] nLeaseSeq = Arrays.copyOf(leaseSeq, n);
+    byte[] nFlags = Arrays.copyOf(flags, n);
+    long[] nRcpt = Arrays.copyOf(rcpt, n);
+    int[] nHeap = Arrays.copyOf(heap, n);
+    int[] nHeapPos = Arrays.copyOf(heapPos, n);
+    int[] nFree = Arrays.copyOf(freeSlots, n);
+    ids = nIds;
+    due = nDue;
+    enqPos = nEnqPos;
+    enqLen = nEnqLen;
+    statePos = nStatePos;
+    stateLen = nStateLen;
+    leaseExp = nLeaseExp;
+    leaseSeq = nLeaseSeq;
+    flags = nFlags;
+    rcpt = nRcpt;
+    heap = nHeap;
+    heapPos = nHeapPos;
+    freeSlots = nFree;
     capacity = n;
-    ids = Arrays.copyOf(ids, n);
-    due = Arrays.copyOf(due, n);
-    enqPos = Arrays.copyOf(enqPos, n);
-    enqLen = Arrays.copyOf(enqLen, n);
-    statePos = Arrays.copyOf(statePos, n);
-    stateLen = Arrays.copyOf(stateLen, n);
-    leaseExp = Arrays.copyOf(leaseExp, n);
-    leaseSeq = Arrays.copyOf(leaseSeq, n);
-    flags = Arrays.copyOf(flags, n);
-    rcpt = Arrays.copyOf(rcpt, n * NSTATES);
-    heap = Arrays.copyOf(heap, n);
-    heapPos = Arrays.copyOf(heapPos, n);
-    freeSlots = Arrays.copyOf(freeSlots, n);
+  }
+
+  private int count(int s, RecipientState st) {
+    int[] big = rcpt[s] < 0 ? rcptBig.get(s) : null;
+    return big != null ? big[st.ordinal()] : (int) ((rcpt[s] >>> (12 * st.ordinal())) & 0xfff);
+  }
+
+  private int openRecipients(int s) {
+    return count(s, RecipientState.PENDING) + count(s, RecipientState.DEFERRED);
+  }
+
+  private void setCounts(int s, int[] counts) {
+    long packed = 0;
+    boolean fits = true;
+    for (int i = 0; i < NSTATES; i++) {
+      fits &= counts[i] <= 0xfff;
+      packed |= ((long) Math.min(counts[i], 0xfff)) << (12 * i);
+    }
+    if (fits) {
+      rcpt[s] = packed;
+      rcptBig.remove(s);
+    } else {
+      rcpt[s] = -1;
+      rcptBig.put(s, counts.clone());
+    }
   }
 
   private int newSlot(long id) {
@@ -247,16 +287,17 @@ public final class FileStoreEngine implements QueueStore {
     leaseExp[s] = 0;
     leaseSeq[s] = 0;
     flags[s] = 0;
-    Arrays.fill(rcpt, s * NSTATES, s * NSTATES + NSTATES, 0);
+    setCounts(s, new int[NSTATES]);
     heapPos[s] = -1;
     slotOf.put(id, s);
     return s;
   }
 
   private void freeSlot(int s) {
-    for (int i = 0; i < NSTATES; i++) {
-      rcptTotals[i] -= rcpt[s * NSTATES + i];
+    for (RecipientState st : RecipientState.values()) {
+      rcptTotals[st.ordinal()] -= count(s, st);
     }
+    rcptBig.remove(s);
     unaccount(enqPos[s], enqLen[s]);
     unaccount(statePos[s], stateLen[s]);
     heapRemove(s);
@@ -286,10 +327,10 @@ public final class FileStoreEngine implements QueueStore {
   }
 
   private void setState(int s, int[] counts, long nextMs, boolean held, boolean tried) {
-    for (int i = 0; i < NSTATES; i++) {
-      rcptTotals[i] += counts[i] - rcpt[s * NSTATES + i];
-      rcpt[s * NSTATES + i] = counts[i];
+    for (RecipientState st : RecipientState.values()) {
+      rcptTotals[st.ordinal()] += counts[st.ordinal()] - count(s, st);
     }
+    setCounts(s, counts);
     due[s] = nextMs;
     flags[s] = (byte) ((held ? HELD : 0) | (tried ? TRIED : 0));
     heapUpdate(s);
@@ -1227,8 +1268,7 @@ public final class FileStoreEngine implements QueueStore {
       if (s < 0) {
         throw new LeaseLostException(lease, why(lease, nowMs), List.of());
       }
-      int open = rcpt[s * NSTATES + RecipientState.PENDING.ordinal()] + rcpt[s * NSTATES + RecipientState.DEFERRED.ordinal()];
-      if (open > 0) {
+      if (openRecipients(s) > 0) {
         QueuedMessage m = load(s, nowMs);
         throw new IllegalStateException("cannot complete " + lease.id() + ": recipients not final: "
             + m.recipients().stream().filter(r -> !r.state().isFinal()).map(r -> r.mailbox() + "=" + r.state()).toList());
@@ -1494,7 +1534,7 @@ public final class FileStoreEngine implements QueueStore {
         st = MessageStatus.HELD;
       } else if (leaseLive(s, nowMs)) {
         st = MessageStatus.ACTIVE;
-      } else if (rcpt[s * NSTATES + RecipientState.PENDING.ordinal()] + rcpt[s * NSTATES + RecipientState.DEFERRED.ordinal()] == 0) {
+      } else if (openRecipients(s) == 0) {
         st = MessageStatus.FINISHED;
       } else if ((flags[s] & TRIED) != 0) {
         st = MessageStatus.DEFERRED;

@@ -50,7 +50,7 @@ public final class LongIntMap {
     if (key <= 0) {
       throw new IllegalArgumentException("key must be positive: " + key);
     }
-    if ((size + 1) * 2 > keys.length) {
+    if ((size + 1) * 4L > keys.length * 3L) {
       grow();
     }
     int mask = keys.length - 1;

@@ -219,6 +219,31 @@ class FileStoreEngineTest {
   }
 
   @Test
+  void aMessageWithThousandsOfRecipientsIsCountedExactly() throws Exception {
+    Path spool = dir.resolve("spool");
+    NewMessage.Builder b = NewMessage.builder(Mailbox.parse("s@example.org"));
+    List<RecipientOutcome> delivered = new ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      Mailbox r = Mailbox.parse("r" + i + "@example.com");
+      b.recipient(r);
+      if (i < 4500) {
+        delivered.add(RecipientOutcome.delivered(r, SmtpReply.of(250, "ok"), "mx"));
+      }
+    }
+    try (FileQueueStore s = open(spool)) {
+      s.enqueue(b.build(), MessageContent.of(new byte[10]), T0);
+      assertEquals(5000, s.counts(T0).recipients(org.relaymail.queue.RecipientState.PENDING));
+      ClaimedMessage c = s.claimDue(T0, 1, LEASE).get(0);
+      s.recordAttempt(c.lease(), DeliveryAttempt.of(delivered), T0);
+      assertThrows(IllegalStateException.class, () -> s.complete(c.lease(), T0));
+    }
+    try (FileQueueStore s = open(spool)) {
+      assertEquals(500, s.counts(T0).recipients(org.relaymail.queue.RecipientState.PENDING));
+      assertEquals(4500, s.counts(T0).recipients(org.relaymail.queue.RecipientState.DELIVERED));
+    }
+  }
+
+  @Test
   void largeContentIsStreamedIntoTheLog() throws Exception {
     Path spool = dir.resolve("spool");
     Path file = dir.resolve("big.eml");
