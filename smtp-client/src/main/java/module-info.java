@@ -3,5 +3,6 @@ module org.relaymail.client {
   requires transitive org.relaymail.protocol;
   requires org.apache.commons.net;
   requires org.slf4j;
+  requires jdk.net;
   exports org.relaymail.client;
 }

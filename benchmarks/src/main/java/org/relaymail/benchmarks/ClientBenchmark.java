@@ -53,7 +53,9 @@ public final class ClientBenchmark {
    * Runs the benchmark and prints per-run lines and a Markdown summary.
    *
    * @param args {@code --runs N} (default 5), {@code --scale F} (message counts times F, for a
-   *     quick check), {@code --only S} (scenarios whose name contains S; repeatable)
+   *     quick check), {@code --only S} (scenarios whose name contains S; repeatable), {@code
+   *     --clients a,b} (default {@code ours,angus-nodelay,angus,smtp-source}; also {@code
+   *     ours-noquickack})
    * @throws Exception on failure
    */
   public static void main(String[] args) throws Exception {
@@ -65,6 +67,7 @@ public final class ClientBenchmark {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--scale" -> scale = Double.parseDouble(args[++i]);
         case "--only" -> only.add(args[++i]);
+        case "--clients" -> clientList = List.of(args[++i].split(","));
         default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
       }
     }
@@ -94,15 +97,16 @@ public final class ClientBenchmark {
     System.out.printf(Locale.ROOT, "# done, loadavg %s%n", loadavg());
   }
 
+  private static List<String> clientList =
+      List.of("ours", "angus-nodelay", "angus", "smtp-source");
+
   private static List<String> clients(Scenario s) {
-    return s.sink.equals("postfix")
-        ? List.of("ours", "angus-nodelay", "angus", "smtp-source")
-        : List.of("ours", "angus-nodelay", "angus", "smtp-source");
+    return clientList;
   }
 
   private static int messages(Scenario s, String client, double scale) {
     int n;
-    boolean ours = client.equals("ours");
+    boolean ours = client.startsWith("ours");
     if (s.rttMs == 0) {
       n = client.equals("angus") ? (s.conns == 1 ? 300 : 2000) : 10_000;
     } else if (ours) {
@@ -189,10 +193,25 @@ public final class ClientBenchmark {
               : "-",
           jvm ? String.format(Locale.ROOT, "%.1f", median(rs, r -> (double) r.allocPerMsg) / 1024)
               : "-",
-          e.getKey().equals("ours") ? "" : String.format(Locale.ROOT, "%.2fx", oursMedian / med)));
+          e.getKey().startsWith("ours") ? "" : ratios(results.get("ours"), rs, oursMedian / med)));
     }
     System.out.print(sb);
     return sb.toString();
+  }
+
+  /** The ratio of medians, and the range of the ratios of the same run's (interleaved) pairs. */
+  private static String ratios(List<Run> ours, List<Run> other, double ofMedians) {
+    if (ours == null) {
+      return "";
+    }
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
+    for (int i = 0; i < Math.min(ours.size(), other.size()); i++) {
+      double q = ours.get(i).rate / other.get(i).rate;
+      lo = Math.min(lo, q);
+      hi = Math.max(hi, q);
+    }
+    return String.format(Locale.ROOT, "%.2fx (runs %.2f-%.2f)", ofMedians, lo, hi);
   }
 
   private static void pin(long pid) throws Exception {

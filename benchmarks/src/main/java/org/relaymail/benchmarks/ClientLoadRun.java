@@ -67,6 +67,11 @@ public final class ClientLoadRun {
     Sender sender =
         switch (kind) {
           case "ours" -> new Ours(host, port, conns, body);
+          case "ours-noquickack" -> {
+            // before SmtpTransport is loaded: for comparison only
+            System.setProperty("relaymail.noQuickAck", "true");
+            yield new Ours(host, port, conns, body);
+          }
           case "angus" -> new Angus(host, port, conns, body, false);
           case "angus-nodelay" -> new Angus(host, port, conns, body, true);
           default -> throw new IllegalArgumentException("unknown client kind: " + kind);

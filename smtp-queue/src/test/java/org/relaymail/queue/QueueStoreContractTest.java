@@ -54,6 +54,9 @@ public abstract class QueueStoreContractTest {
   /** The store under test (replaced by {@link #restart()}). */
   protected QueueStore store;
 
+  /** For subclasses: one per store implementation. */
+  protected QueueStoreContractTest() {}
+
   /**
    * Creates a fresh, empty store.
    *
