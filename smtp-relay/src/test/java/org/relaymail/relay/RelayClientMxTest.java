@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,13 +16,12 @@ import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientState;
 import org.relaymail.queue.RetryPolicy;
+import org.relaymail.testsupport.ReceivedMessage;
 import org.relaymail.testsupport.Response;
+import org.relaymail.testsupport.ScriptedSmtpServer;
 import org.relaymail.testsupport.Stage;
-import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import org.relaymail.testsupport.ReceivedMessage;
-import org.relaymail.testsupport.ScriptedSmtpServer;
 
 /** RelayClient delivering by MX to scripted peers on loopback, DNS from the test server. */
 class RelayClientMxTest {
