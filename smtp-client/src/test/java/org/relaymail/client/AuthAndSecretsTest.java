@@ -299,6 +299,9 @@ class AuthAndSecretsTest {
     PrintStream tee = new PrintStream(captured, true, StandardCharsets.UTF_8);
     System.setErr(tee);
     System.setOut(tee);
+    // a control: a DEBUG line of a client logger is captured, so the check below is not vacuous
+    org.slf4j.LoggerFactory.getLogger(SmtpConnection.class.getName() + ".capture")
+        .debug("capture-control-line");
     try (ScriptedSmtpServer s = ScriptedSmtpServer.builder()
         .authMechanisms("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2").user(USER, PASSWORD)
         .oauthToken(USER, token).startTls(TestCertificate.shared()).start()) {
@@ -344,6 +347,7 @@ class AuthAndSecretsTest {
       System.setOut(originalOut);
     }
     String log = captured.toString(StandardCharsets.UTF_8);
+    assertTrue(log.contains("capture-control-line"), "client log lines are captured: " + log);
     assertTrue(events.events.stream().anyMatch(e -> e.startsWith("authFailed")), "failures seen");
     assertTrue(events.events.stream().anyMatch(e -> e.startsWith("authEnd")), "successes seen");
     // 4 refused AUTH exchanges, 8 refusals over plain text, the client's refused AUTH

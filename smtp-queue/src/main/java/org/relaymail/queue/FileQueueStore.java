@@ -80,6 +80,7 @@ public final class FileQueueStore implements QueueStore {
     private long segmentSize = 64L << 20;
     private long minFreeBytes = 100L << 20;
     private Duration idempotencyWindow = Duration.ofHours(24);
+    private boolean readOnly;
 
     private Builder(Path dir) {
       this.dir = Objects.requireNonNull(dir, "spoolDirectory");
@@ -126,6 +127,21 @@ public final class FileQueueStore implements QueueStore {
     }
 
     /**
+     * Opens the spool for reading only, without its lock, for inspection tools beside the process
+     * that owns it ({@link #find}, {@link #list}, {@link #counts}, {@link #openContent},
+     * {@link #nextDueTime}). Nothing is written; every changing method throws
+     * {@link IllegalStateException}; the view is the log as it was when opened. Changes to a live
+     * spool go through the owning process's API.
+     *
+     * @param readOnly true for a read-only view (default false)
+     * @return this
+     */
+    public Builder readOnly(boolean readOnly) {
+      this.readOnly = readOnly;
+      return this;
+    }
+
+    /**
      * Opens the spool: takes its lock and recovers its index.
      *
      * @return the store
@@ -133,8 +149,9 @@ public final class FileQueueStore implements QueueStore {
      * @throws IOException if the spool cannot be opened
      */
     public FileQueueStore open() throws IOException {
-      return new FileQueueStore(FileStoreEngine.open(new FileStorage(dir),
-          new FileStoreEngine.Settings(segmentSize, minFreeBytes, idempotencyWindow)));
+      FileStoreEngine.Settings settings = new FileStoreEngine.Settings(segmentSize, minFreeBytes, idempotencyWindow);
+      return new FileQueueStore(readOnly ? FileStoreEngine.openReadOnly(new FileStorage(dir), settings)
+          : FileStoreEngine.open(new FileStorage(dir), settings));
     }
   }
 

@@ -116,7 +116,8 @@ public final class FileStoreEngine implements QueueStore {
 
   private final Storage storage;
   private final Settings settings;
-  private final Closeable spoolLock;
+  private final Closeable spoolLock; // null when read-only
+  private final boolean readOnly;
   private final String leasePrefix;
   private final Ids idGen = new Ids(0);
 
@@ -163,6 +164,7 @@ public final class FileStoreEngine implements QueueStore {
     this.storage = storage;
     this.settings = settings;
     this.spoolLock = spoolLock;
+    this.readOnly = spoolLock == null;
     this.leasePrefix = "f" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + "-";
     allocate(1024);
   }
@@ -189,6 +191,29 @@ public final class FileStoreEngine implements QueueStore {
         ex.addSuppressed(suppressed);
       }
       throw ex;
+    }
+  }
+
+  /**
+   * Opens a spool for reading only, without its lock, as an inspection tool beside the running
+   * process: nothing is written (no tail cut, no quarantine, no compaction); a record the owner is
+   * still writing is skipped. Every changing method throws {@link IllegalStateException}.
+   *
+   * @param storage the storage
+   * @param settings the settings
+   * @return the engine
+   * @throws IOException if the spool cannot be read
+   */
+  public static FileStoreEngine openReadOnly(Storage storage, Settings settings) throws IOException {
+    FileStoreEngine e = new FileStoreEngine(storage, settings, null);
+    e.recover();
+    return e;
+  }
+
+  private void writable() {
+    if (readOnly) {
+      throw new IllegalStateException("this queue store was opened read-only (without the spool lock): "
+          + "change a live spool through the process that owns it");
     }
   }
 
@@ -449,15 +474,17 @@ public final class FileStoreEngine implements QueueStore {
       Segment seg = it.next();
       recordCount += scan(seg, !it.hasNext());
     }
-    if (segments.isEmpty()) {
+    if (segments.isEmpty() && !readOnly) {
       roll();
-    } else {
+    } else if (!segments.isEmpty()) {
       active = segments.lastEntry().getValue();
     }
     LOG.info("queue spool {}: recovered {} messages from {} records in {} segments",
         storage.describe(""), slotOf.size(), recordCount, segments.size());
-    rolled = true;
-    afterWrite();
+    if (!readOnly) {
+      rolled = true;
+      afterWrite();
+    }
   }
 
   private int scan(Segment seg, boolean last) throws IOException {
@@ -471,13 +498,25 @@ public final class FileStoreEngine implements QueueStore {
           apply(seg, pos, (int) len);
           records++;
         } catch (IOException | RuntimeException e) {
-          quarantine(seg, pos, pos + len, "a record with a valid checksum that cannot be read: " + e);
-          padOver(seg, pos, len);
+          if (readOnly) {
+            LOG.warn("queue spool (read-only): skipping an unreadable record in {} at {}", storage.describe(seg.name), pos, e);
+          } else {
+            quarantine(seg, pos, pos + len, "a record with a valid checksum that cannot be read: " + e);
+            padOver(seg, pos, len);
+          }
         }
         pos += len;
         continue;
       }
       long next = resync(seg.file, pos + 1, size);
+      if (readOnly) {
+        if (next < 0) {
+          break; // the owner may be writing this tail right now
+        }
+        LOG.warn("queue spool (read-only): skipping {} unreadable bytes in {} at {}", next - pos, storage.describe(seg.name), pos);
+        pos = next;
+        continue;
+      }
       if (next < 0) {
         if (last) {
           LOG.info("queue spool: cut a torn tail of {} bytes at offset {} of {} (an unacknowledged write)",
@@ -520,7 +559,7 @@ public final class FileStoreEngine implements QueueStore {
       return -1;
     }
     CRC32C c = new CRC32C();
-    ByteBuffer b = ByteBuffer.allocate((int) Math.min(len, 1 << 16));
+    ByteBuffer b = ByteBuffer.allocate(Math.min(len, 1 << 16));
     long p = pos + RecordCodec.HEADER;
     long end = p + len;
     while (p < end) {
@@ -1052,6 +1091,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public QueueId enqueue(NewMessage message, MessageContent content, Instant now) throws IOException {
+    writable();
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(content, "content");
     Instant t = ms(Objects.requireNonNull(now, "now"));
@@ -1136,6 +1176,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public synchronized List<ClaimedMessage> claimDue(Instant now, int max, Duration leaseDuration) throws IOException {
+    writable();
     checkUsable();
     if (max < 1) {
       throw new IllegalArgumentException("max must be >= 1: " + max);
@@ -1156,6 +1197,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public synchronized Lease renewLease(Lease lease, Duration leaseDuration, Instant now) throws IOException {
+    writable();
     checkUsable();
     Checks.positive("leaseDuration", leaseDuration);
     long nowMs = touch(ms(now));
@@ -1170,6 +1212,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public QueuedMessage recordAttempt(Lease lease, DeliveryAttempt attempt, Instant now) throws IOException {
+    writable();
     Objects.requireNonNull(attempt, "attempt");
     Instant t = ms(now);
     long nowMs;
@@ -1214,6 +1257,7 @@ public final class FileStoreEngine implements QueueStore {
   @Override
   public QueuedMessage markNotified(Lease lease, Notification kind, Collection<Mailbox> recipients, Instant now)
       throws IOException {
+    writable();
     Objects.requireNonNull(kind, "kind");
     Instant t = ms(now);
     long seq;
@@ -1248,6 +1292,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public synchronized void releaseLease(Lease lease, Instant now) throws IOException {
+    writable();
     checkUsable();
     long nowMs = touch(ms(now));
     int s = validLease(lease, nowMs);
@@ -1260,6 +1305,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public void complete(Lease lease, Instant now) throws IOException {
+    writable();
     long seq;
     synchronized (this) {
       checkUsable();
@@ -1432,6 +1478,7 @@ public final class FileStoreEngine implements QueueStore {
   }
 
   private boolean change(QueueId id, Instant now, Change f) throws IOException {
+    writable();
     long seq;
     synchronized (this) {
       checkUsable();
@@ -1466,6 +1513,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public int retryAllNow(Instant now) throws IOException {
+    writable();
     Instant t = ms(now);
     long seq;
     int count = 0;
@@ -1496,6 +1544,7 @@ public final class FileStoreEngine implements QueueStore {
 
   @Override
   public boolean delete(QueueId id, Instant now) throws IOException {
+    writable();
     long seq;
     synchronized (this) {
       checkUsable();
@@ -1560,6 +1609,7 @@ public final class FileStoreEngine implements QueueStore {
    * @throws IOException on a storage failure
    */
   public synchronized void compact() throws IOException {
+    writable();
     checkUsable();
     rolled = true;
     afterWrite();
@@ -1582,7 +1632,7 @@ public final class FileStoreEngine implements QueueStore {
     closed = true;
     IOException err = null;
     try {
-      if (failure == null) {
+      if (failure == null && !readOnly) {
         forceAll();
       }
     } catch (IOException e) {
@@ -1600,7 +1650,9 @@ public final class FileStoreEngine implements QueueStore {
       }
     }
     try {
-      spoolLock.close();
+      if (spoolLock != null) {
+        spoolLock.close();
+      }
     } catch (IOException e) {
       if (err == null) {
         err = e;

@@ -91,6 +91,31 @@ class FileStoreEngineTest {
   }
 
   @Test
+  void aReadOnlyViewInspectsALiveSpoolWithoutItsLockAndChangesNothing() throws Exception {
+    Path spool = dir.resolve("spool");
+    try (FileQueueStore owner = open(spool)) {
+      QueueId a = owner.enqueue(msg("a@example.com"), MessageContent.of(content(1, 500)), T0);
+      owner.enqueue(msg("b@example.com"), MessageContent.of(content(2, 500)), T0);
+      List<Path> before = segments(spool);
+      long size = Files.size(before.get(before.size() - 1));
+      try (FileQueueStore view = FileQueueStore.builder(spool).readOnly(true).open()) {
+        assertEquals(2, view.counts(T0).messages());
+        assertEquals(2, view.list(org.relaymail.queue.QueueQuery.all(), T0).messages().size());
+        assertArrayEquals(content(1, 500), read(view, a));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+            () -> view.enqueue(msg("c@example.com"), MessageContent.of(new byte[1]), T0));
+        assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> view.claimDue(T0, 1, LEASE));
+        assertThrows(IllegalStateException.class, () -> view.hold(a, T0));
+        assertThrows(IllegalStateException.class, () -> view.delete(a, T0));
+      }
+      assertEquals(size, Files.size(before.get(before.size() - 1)), "the view wrote nothing");
+      owner.enqueue(msg("d@example.com"), MessageContent.of(new byte[1]), T0);
+      assertEquals(3, owner.counts(T0).messages(), "the owner goes on");
+    }
+  }
+
+  @Test
   void aTornTailIsCutAndEverythingAcknowledgedSurvives() throws Exception {
     Path spool = dir.resolve("spool");
     List<QueueId> ids = new ArrayList<>();
