@@ -106,8 +106,8 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = {"-p", "--port"}, defaultValue = "587", description = "smarthost port (default ${DEFAULT-VALUE})")
   int port;
 
-  @Option(names = "--tls", defaultValue = "REQUIRED_VERIFIED",
-      description = "smarthost TLS: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}; IMPLICIT for port 465)")
+  @Option(names = "--tls",
+      description = "smarthost TLS: ${COMPLETION-CANDIDATES} (default REQUIRED_VERIFIED; IMPLICIT for port 465)")
   TlsMode tls;
 
   @Option(names = {"-u", "--user"}, description = "AUTH user at the smarthost")
@@ -201,7 +201,7 @@ final class SendCommand implements Callable<Integer> {
   // ---------------------------------------------------------------- smarthost
 
   private int viaSmarthost(Mailbox sender, List<Mailbox> rcpts, byte[] content) throws IOException {
-    SmtpClient.Builder b = SmtpClient.builder(mode.host, port).tlsMode(tls).maxConnections(1);
+    SmtpClient.Builder b = SmtpClient.builder(mode.host, port).tlsMode(effectiveTls()).maxConnections(1);
     if (helo != null) {
       b.heloName(helo);
     }
@@ -236,6 +236,17 @@ final class SendCommand implements Callable<Integer> {
     }
     out.flush();
     return permanent ? RelaymailCommand.EX_UNAVAILABLE : transientFailure ? RelaymailCommand.EX_TEMPFAIL : 0;
+  }
+
+  /**
+   * The smarthost TLS mode: {@code --tls} when given, else implicit TLS on port 465 (RFC 8314
+   * section 3.3) and verified STARTTLS on any other port.
+   */
+  TlsMode effectiveTls() {
+    if (tls != null) {
+      return tls;
+    }
+    return port == 465 ? TlsMode.IMPLICIT : TlsMode.REQUIRED_VERIFIED;
   }
 
   private char[] password() {

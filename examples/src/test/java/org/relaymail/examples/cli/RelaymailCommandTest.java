@@ -296,6 +296,21 @@ class RelaymailCommandTest {
   }
 
   @Test
+  void smarthostTlsDefaultsToVerifiedStartTlsAndToImplicitTlsOnPort465() {
+    assertEquals(org.relaymail.client.TlsMode.REQUIRED_VERIFIED, tlsFor("--host", "smtp.example.com"));
+    assertEquals(org.relaymail.client.TlsMode.IMPLICIT, tlsFor("--host", "smtp.example.com", "--port", "465"));
+    assertEquals(org.relaymail.client.TlsMode.REQUIRED, tlsFor("--host", "smtp.example.com", "--port", "465", "--tls", "REQUIRED"));
+    assertEquals(org.relaymail.client.TlsMode.NONE, tlsFor("--host", "smtp.example.com", "--tls", "NONE"));
+  }
+
+  private static org.relaymail.client.TlsMode tlsFor(String... args) {
+    List<String> all = new ArrayList<>(List.of("send"));
+    all.addAll(List.of(args));
+    CommandLine.ParseResult parsed = RelaymailCommand.commandLine().parseArgs(all.toArray(String[]::new));
+    return ((SendCommand) parsed.subcommand().commandSpec().userObject()).effectiveTls();
+  }
+
+  @Test
   void usageErrorsAreReportedByPicocliWithANonZeroExit() {
     Run r = run("send", "-f", "x.eml");
     assertTrue(r.code() != 0);
