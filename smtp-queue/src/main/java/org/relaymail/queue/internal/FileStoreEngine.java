@@ -12,16 +12,19 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 import org.relaymail.protocol.Mailbox;
+import org.relaymail.queue.AttemptRecord;
 import org.relaymail.queue.ClaimedMessage;
 import org.relaymail.queue.DeliveryAttempt;
 import org.relaymail.queue.Lease;
@@ -40,6 +43,7 @@ import org.relaymail.queue.QueueStore;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientRecord;
 import org.relaymail.queue.RecipientState;
+import org.relaymail.queue.RecordedAttempt;
 import org.relaymail.queue.SpoolLockedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -1252,6 +1256,70 @@ public final class FileStoreEngine implements QueueStore {
       throw new LeaseLostException(lease, reason, changed);
     }
     return result;
+  }
+
+  /**
+   * Records a batch under one monitor hold and makes it durable with one fsync: a message completed
+   * here gets only its REMOVE record (its final state would be dead on arrival).
+   */
+  @Override
+  public List<RecordedAttempt> recordAttempts(List<AttemptRecord> records, Instant now) throws IOException {
+    writable();
+    Objects.requireNonNull(records, "records");
+    Set<QueueId> seen = new HashSet<>();
+    for (AttemptRecord r : records) {
+      if (!seen.add(r.lease().id())) {
+        throw new IllegalArgumentException("two entries for message " + r.lease().id() + " in one recordAttempts call");
+      }
+    }
+    Instant t = ms(now);
+    List<RecordedAttempt> out = new ArrayList<>(records.size());
+    RuntimeException bad = null;
+    long seq;
+    synchronized (this) {
+      checkUsable();
+      long nowMs = touch(t);
+      try {
+        for (AttemptRecord r : records) {
+          Lease lease = r.lease();
+          int s = validLease(lease, nowMs);
+          boolean valid = s >= 0;
+          int target = valid ? s : slot(lease.id());
+          String reason = valid ? null : why(lease, nowMs);
+          List<Mailbox> changed = List.of();
+          if (target >= 0) {
+            QueuedMessage m = load(target, nowMs);
+            DeliveryAttempt a = r.attempt().nextAttemptAt().isPresent()
+                ? DeliveryAttempt.of(r.attempt().outcomes(), ms(r.attempt().nextAttemptAt().get())) : r.attempt();
+            Messages.Applied applied = Messages.applyAttempt(m, a, t, !valid);
+            changed = applied.changed();
+            QueuedMessage after = applied.message();
+            if (valid && r.completeIfDone() && AttemptRecord.done(after)) {
+              remove(target);
+              out.add(RecordedAttempt.recorded(lease, after, true));
+              continue;
+            }
+            if (valid || !changed.isEmpty()) {
+              writeState(target, after);
+            }
+            if (valid) {
+              out.add(RecordedAttempt.recorded(lease, load(target, nowMs), false));
+              continue;
+            }
+          }
+          out.add(RecordedAttempt.lost(lease, new LeaseLostException(lease, reason, changed)));
+        }
+      } catch (RuntimeException e) {
+        bad = e; // what was appended before it is made durable below, as a loop of single calls would
+      }
+      afterWrite();
+      seq = writtenSeq;
+    }
+    awaitDurable(seq);
+    if (bad != null) {
+      throw bad;
+    }
+    return out;
   }
 
   @Override
