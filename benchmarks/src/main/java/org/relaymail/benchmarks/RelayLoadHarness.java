@@ -136,6 +136,10 @@ public final class RelayLoadHarness {
               relay.send(OutgoingMessage.builder().sender("app@example.net").recipient(rcpt)
                   .content(bodies.get(i % bodies.size())).build());
             }
+            if (Boolean.getBoolean("relay.bench.threadcpu")) {
+              System.out.printf(Locale.ROOT, "    cpu sender %d %.2f s%n", part,
+                  java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1e9);
+            }
             return null;
           }));
         }
@@ -155,6 +159,9 @@ public final class RelayLoadHarness {
           sinks.get(k).awaitMessages(expected, Duration.ofMinutes(10));
         }
         double secs = (System.nanoTime() - start) / 1e9;
+        if (Boolean.getBoolean("relay.bench.threadcpu")) {
+          printThreadCpu();
+        }
         return messages / secs;
       }
     } finally {
@@ -163,6 +170,21 @@ public final class RelayLoadHarness {
       }
       delete(spool);
     }
+  }
+
+  /** CPU seconds per thread-name prefix since the JVM started (diagnosis: where the CPU goes). */
+  private static void printThreadCpu() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.Map<String, Double> byPrefix = new java.util.TreeMap<>();
+    for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (ti == null) {
+        continue;
+      }
+      long ns = mx.getThreadCpuTime(ti.getThreadId());
+      String prefix = ti.getThreadName().replaceAll("[-#]?\\d+$", "");
+      byPrefix.merge(prefix, ns / 1e9, Double::sum);
+    }
+    byPrefix.forEach((k, v) -> System.out.printf(Locale.ROOT, "    cpu %-40s %.2f s%n", k, v));
   }
 
   static double runPostfix(int messages) throws Exception {

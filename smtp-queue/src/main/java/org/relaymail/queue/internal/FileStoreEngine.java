@@ -21,7 +21,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32C;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.queue.AttemptRecord;
@@ -70,6 +72,14 @@ public final class FileStoreEngine implements QueueStore {
   public static final long MAX_CONTENT = (1L << 30);
   private static final byte HELD = 1;
   private static final byte TRIED = 2;
+  /** How long a batch of attempt records waits for another writer's fsync before forcing itself. */
+  private static final long RECORD_COMMIT_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
+  /** How long the thread about to fsync waits at most for enqueues in progress to append. */
+  private static final long SIBLING_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(1000);
+
+  private static final long SIBLING_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+
   private static final int NSTATES = RecipientState.values().length;
 
   /**
@@ -131,6 +141,7 @@ public final class FileStoreEngine implements QueueStore {
   private long totalLive;
   private long writtenSeq;
   private final Object commitLock = new Object();
+  private final AtomicInteger entering = new AtomicInteger(); // enqueues between entry and append
   private long durableSeq;
   private boolean forcing;
   private volatile IOException failure;
@@ -829,6 +840,17 @@ public final class FileStoreEngine implements QueueStore {
 
   /** Waits until everything written up to {@code seq} is durable; forces itself if nobody else does. */
   private void awaitDurable(long seq) throws IOException {
+    awaitDurable(seq, 0);
+  }
+
+  /**
+   * Waits until everything written up to {@code seq} is durable. With a positive {@code delayNanos}
+   * it first gives other writers that long to start the fsync that covers it (a commit delay, as
+   * PostgreSQL's {@code commit_delay}): under load an enqueue's fsync comes along within a
+   * millisecond or two and carries these records for free; when nobody comes, it forces itself.
+   */
+  private void awaitDurable(long seq, long delayNanos) throws IOException {
+    long deadline = System.nanoTime() + delayNanos;
     synchronized (commitLock) {
       while (true) {
         if (durableSeq >= seq) {
@@ -837,17 +859,28 @@ public final class FileStoreEngine implements QueueStore {
         if (failure != null) {
           throw new IOException("the queue store could not make its log durable: " + failure.getMessage(), failure);
         }
-        if (!forcing) {
+        long left = deadline - System.nanoTime();
+        if (!forcing && left <= 0) {
           forcing = true;
           break;
         }
         try {
-          commitLock.wait();
+          if (forcing) {
+            commitLock.wait();
+          } else {
+            TimeUnit.NANOSECONDS.timedWait(commitLock, left);
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new java.io.InterruptedIOException("interrupted while waiting for the queue log's fsync");
         }
       }
+    }
+    // Enqueues already past their content read are about to append: let them join this fsync
+    // rather than pay for the next one (bounded; nothing waits when a single producer writes).
+    long siblingsUntil = System.nanoTime() + SIBLING_WAIT_NANOS;
+    while (entering.get() > 0 && System.nanoTime() - siblingsUntil < 0) {
+      LockSupport.parkNanos(SIBLING_POLL_NANOS);
     }
     long target;
     List<Segment> toForce = new ArrayList<>();
@@ -1103,6 +1136,21 @@ public final class FileStoreEngine implements QueueStore {
     if (size < 0 || size > MAX_CONTENT) {
       throw new IllegalArgumentException("content size must be 0 to " + MAX_CONTENT + " bytes: " + size);
     }
+    Appended a;
+    entering.incrementAndGet();
+    try {
+      a = append(message, content, size, t);
+    } finally {
+      entering.decrementAndGet();
+    }
+    awaitDurable(a.seq());
+    return a.id();
+  }
+
+  /** An enqueue written to the log (or found by its idempotency key), to be made durable up to seq. */
+  private record Appended(QueueId id, long seq) {}
+
+  private Appended append(NewMessage message, MessageContent content, long size, Instant t) throws IOException {
     long seq;
     QueueId result;
     synchronized (this) {
@@ -1116,8 +1164,7 @@ public final class FileStoreEngine implements QueueStore {
       }
     }
     if (result != null) {
-      awaitDurable(seq); // the first enqueue with this key may still be on its way to the disk
-      return result;
+      return new Appended(result, seq); // the first enqueue with this key may still be on its way to the disk
     }
     long id = idGen.next(t);
     QueuedMessage m = Messages.fresh(Ids.format(id), message, size, t);
@@ -1159,8 +1206,7 @@ public final class FileStoreEngine implements QueueStore {
       }
       seq = writtenSeq;
     }
-    awaitDurable(seq);
-    return result;
+    return new Appended(result, seq);
   }
 
   private Optional<QueueId> known(NewMessage m, long nowMs) {
@@ -1315,7 +1361,7 @@ public final class FileStoreEngine implements QueueStore {
       afterWrite();
       seq = writtenSeq;
     }
-    awaitDurable(seq);
+    awaitDurable(seq, RECORD_COMMIT_DELAY_NANOS);
     if (bad != null) {
       throw bad;
     }
