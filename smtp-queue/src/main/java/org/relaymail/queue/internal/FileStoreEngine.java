@@ -78,6 +78,8 @@ public final class FileStoreEngine implements QueueStore {
   /** How long the thread about to fsync waits at most for enqueues in progress to append. */
   private static final long SIBLING_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(1000);
 
+  private static final long PRODUCER_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
   private static final long SIBLING_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
 
   private static final int NSTATES = RecipientState.values().length;
@@ -142,6 +144,8 @@ public final class FileStoreEngine implements QueueStore {
   private long writtenSeq;
   private final Object commitLock = new Object();
   private final AtomicInteger entering = new AtomicInteger(); // enqueues between entry and append
+  private final Map<Long, Long> producers = new java.util.concurrent.ConcurrentHashMap<>(); // thread id -> last enqueue
+  private volatile long writtenSeqVolatile;
   private long durableSeq;
   private boolean forcing;
   private volatile IOException failure;
@@ -755,7 +759,7 @@ public final class FileStoreEngine implements QueueStore {
     }
     seg.size += record.length;
     totalSize += record.length;
-    writtenSeq++;
+    writtenSeqVolatile = ++writtenSeq;
     return pack(seg.number, off);
   }
 
@@ -792,7 +796,7 @@ public final class FileStoreEngine implements QueueStore {
     }
     seg.size += total;
     totalSize += total;
-    writtenSeq++;
+    writtenSeqVolatile = ++writtenSeq;
     return pack(seg.number, off);
   }
 
@@ -878,8 +882,12 @@ public final class FileStoreEngine implements QueueStore {
     }
     // Enqueues already past their content read are about to append: let them join this fsync
     // rather than pay for the next one (bounded; nothing waits when a single producer writes).
+    // Likewise producers that enqueued recently and are preparing their next message (with N
+    // producers in a loop, group commit otherwise settles into two alternating halves of N/2):
+    // wait, briefly, until as many records are pending as there are such producers.
     long siblingsUntil = System.nanoTime() + SIBLING_WAIT_NANOS;
-    while (entering.get() > 0 && System.nanoTime() - siblingsUntil < 0) {
+    int producers = recentProducers();
+    while ((entering.get() > 0 || pendingRecords() < producers) && System.nanoTime() - siblingsUntil < 0) {
       LockSupport.parkNanos(SIBLING_POLL_NANOS);
     }
     long target;
@@ -914,6 +922,27 @@ public final class FileStoreEngine implements QueueStore {
     if (err != null) {
       throw new IOException("fsync of the queue log failed; the store refuses further writes until reopened", err);
     }
+  }
+
+  private long pendingRecords() {
+    synchronized (commitLock) {
+      return writtenSeqVolatile - durableSeq;
+    }
+  }
+
+  /** Threads that enqueued within the last {@link #PRODUCER_WINDOW_NANOS}. */
+  private int recentProducers() {
+    long now = System.nanoTime();
+    int n = 0;
+    for (Iterator<Map.Entry<Long, Long>> it = producers.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, Long> e = it.next();
+      if (now - e.getValue() > PRODUCER_WINDOW_NANOS) {
+        it.remove();
+      } else {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Forces every segment now (holding the monitor), so the log is durable up to {@link #writtenSeq}. */
@@ -1137,6 +1166,7 @@ public final class FileStoreEngine implements QueueStore {
       throw new IllegalArgumentException("content size must be 0 to " + MAX_CONTENT + " bytes: " + size);
     }
     Appended a;
+    producers.put(Thread.currentThread().getId(), System.nanoTime());
     entering.incrementAndGet();
     try {
       a = append(message, content, size, t);
