@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.queue.ClaimedMessage;
 import org.relaymail.queue.DeliveryAttempt;
+import org.relaymail.queue.ForwardingQueueStore;
 import org.relaymail.queue.Lease;
 import org.relaymail.queue.MessageContent;
 import org.relaymail.queue.NewMessage;
@@ -38,8 +39,7 @@ import org.relaymail.queue.RecipientState;
  * <p>Thread-safe when the wrapped store is.
  */
 // tag::store[]
-public final class MeteredQueueStore implements QueueStore {
-  private final QueueStore delegate;
+public final class MeteredQueueStore extends ForwardingQueueStore {
   private final LongAdder enqueued = new LongAdder();
   private final LongAdder completed = new LongAdder();
   private final Map<RecipientState, LongAdder> outcomes = new EnumMap<>(RecipientState.class);
@@ -50,7 +50,7 @@ public final class MeteredQueueStore implements QueueStore {
    * @param delegate where the messages are kept
    */
   public MeteredQueueStore(QueueStore delegate) {
-    this.delegate = Objects.requireNonNull(delegate, "delegate");
+    super(delegate);
     for (RecipientState s : RecipientState.values()) {
       outcomes.put(s, new LongAdder());
     }
@@ -58,14 +58,14 @@ public final class MeteredQueueStore implements QueueStore {
 
   @Override
   public QueueId enqueue(NewMessage message, MessageContent content, Instant now) throws IOException {
-    QueueId id = delegate.enqueue(message, content, now);   // durable before we count it
+    QueueId id = delegate().enqueue(message, content, now);   // durable before we count it
     enqueued.increment();
     return id;
   }
 
   @Override
   public QueuedMessage recordAttempt(Lease lease, DeliveryAttempt attempt, Instant now) throws IOException {
-    QueuedMessage m = delegate.recordAttempt(lease, attempt, now);
+    QueuedMessage m = delegate().recordAttempt(lease, attempt, now);
     for (RecipientOutcome o : attempt.outcomes()) {
       outcomes.get(o.state()).increment();
     }
@@ -74,11 +74,11 @@ public final class MeteredQueueStore implements QueueStore {
 
   @Override
   public void complete(Lease lease, Instant now) throws IOException {
-    delegate.complete(lease, now);
+    delegate().complete(lease, now);
     completed.increment();
   }
 
-  // ... the other QueueStore methods call the delegate unchanged
+  // ForwardingQueueStore passes every other call to the wrapped store unchanged
   // end::store[]
 
   /** @return messages enqueued through this store (bounces included) */
@@ -99,88 +99,5 @@ public final class MeteredQueueStore implements QueueStore {
    */
   public long outcomes(RecipientState state) {
     return outcomes.get(state).sum();
-  }
-
-  // ---- the rest delegates unchanged ----
-
-  @Override
-  public List<ClaimedMessage> claimDue(Instant now, int max, Duration leaseDuration) throws IOException {
-    return delegate.claimDue(now, max, leaseDuration);
-  }
-
-  @Override
-  public Lease renewLease(Lease lease, Duration leaseDuration, Instant now) throws IOException {
-    return delegate.renewLease(lease, leaseDuration, now);
-  }
-
-  @Override
-  public QueuedMessage markNotified(Lease lease, Notification kind, Collection<Mailbox> recipients, Instant now)
-      throws IOException {
-    return delegate.markNotified(lease, kind, recipients, now);
-  }
-
-  @Override
-  public void releaseLease(Lease lease, Instant now) throws IOException {
-    delegate.releaseLease(lease, now);
-  }
-
-  @Override
-  public InputStream openContent(QueueId id) throws IOException {
-    return delegate.openContent(id);
-  }
-
-  @Override
-  public Optional<Instant> nextDueTime(Instant now) throws IOException {
-    return delegate.nextDueTime(now);
-  }
-
-  @Override
-  public Optional<QueuedMessage> find(QueueId id, Instant now) throws IOException {
-    return delegate.find(id, now);
-  }
-
-  @Override
-  public QueuePage list(QueueQuery query, Instant now) throws IOException {
-    return delegate.list(query, now);
-  }
-
-  @Override
-  public boolean hold(QueueId id, Instant now) throws IOException {
-    return delegate.hold(id, now);
-  }
-
-  @Override
-  public boolean releaseHold(QueueId id, Instant now) throws IOException {
-    return delegate.releaseHold(id, now);
-  }
-
-  @Override
-  public boolean retryNow(QueueId id, Instant now) throws IOException {
-    return delegate.retryNow(id, now);
-  }
-
-  @Override
-  public int retryAllNow(Instant now) throws IOException {
-    return delegate.retryAllNow(now);
-  }
-
-  @Override
-  public boolean delete(QueueId id, Instant now) throws IOException {
-    return delegate.delete(id, now);
-  }
-
-  @Override
-  public boolean forceBounce(QueueId id, Instant now) throws IOException {
-    return delegate.forceBounce(id, now);
-  }
-
-  @Override
-  public QueueCounts counts(Instant now) throws IOException {
-    return delegate.counts(now);
-  }
-
-  @Override
-  public void close() throws IOException {
-    delegate.close();
   }
 }

@@ -7,7 +7,10 @@ import java.util.Optional;
 
 /**
  * Where and how to reach one SMTP server: host, port, TLS mode, the identity to authenticate as,
- * the local address to send from, the proxy, and the name to announce in EHLO/HELO. The key of
+ * the local address to send from, the proxy, and the name to announce in EHLO/HELO. The host may
+ * be an address the caller resolved itself (an MX host's address from its own DNS); the TLS
+ * server name then names the server for SNI and certificate verification (RFC 6125, RFC 7672
+ * section 3.2.2 for MX hosts) while the connection goes to the address. The key of
  * {@link SmtpClientPool}: two routes are equal when every one of these is equal (credentials by
  * identity, see {@link Credentials#equals(Object)}).
  *
@@ -21,6 +24,7 @@ public final class Route {
   private final InetAddress localAddress;
   private final Proxy proxy;
   private final String heloName;
+  private final String tlsServerName;
 
   private Route(Builder b) {
     this.host = b.host;
@@ -30,6 +34,7 @@ public final class Route {
     this.localAddress = b.localAddress;
     this.proxy = b.proxy;
     this.heloName = b.heloName;
+    this.tlsServerName = b.tlsServerName;
   }
 
   /**
@@ -91,6 +96,26 @@ public final class Route {
   }
 
   /**
+   * Returns the name sent as SNI and checked against the server's certificate when the TLS mode
+   * verifies it; empty when that is the {@link #host()} itself.
+   *
+   * @return the TLS server name, if set apart from the host
+   */
+  public Optional<String> tlsServerName() {
+    return Optional.ofNullable(tlsServerName);
+  }
+
+  /**
+   * Returns the name TLS uses for SNI and certificate verification: the TLS server name when set,
+   * else the host.
+   *
+   * @return the name
+   */
+  public String tlsName() {
+    return tlsServerName != null ? tlsServerName : host;
+  }
+
+  /**
    * @return a builder holding this route's values
    */
   public Builder toBuilder() {
@@ -100,6 +125,7 @@ public final class Route {
     b.localAddress = localAddress;
     b.proxy = proxy;
     b.heloName = heloName;
+    b.tlsServerName = tlsServerName;
     return b;
   }
 
@@ -115,20 +141,24 @@ public final class Route {
         && Objects.equals(credentials, r.credentials)
         && Objects.equals(localAddress, r.localAddress)
         && proxy.equals(r.proxy)
-        && heloName.equals(r.heloName);
+        && heloName.equals(r.heloName)
+        && tlsName().equalsIgnoreCase(r.tlsName());
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
         host.toLowerCase(java.util.Locale.ROOT), port, tlsMode, credentials, localAddress, proxy,
-        heloName);
+        heloName, tlsName().toLowerCase(java.util.Locale.ROOT));
   }
 
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder("Route[").append(host).append(':').append(port);
     sb.append(", ").append(tlsMode);
+    if (tlsServerName != null) {
+      sb.append(", tlsName=").append(tlsServerName);
+    }
     if (credentials != null) {
       sb.append(", auth=").append(credentials.username());
     }
@@ -150,6 +180,7 @@ public final class Route {
     private InetAddress localAddress;
     private Proxy proxy = Proxy.NO_PROXY;
     private String heloName = DefaultHeloName.VALUE;
+    private String tlsServerName;
 
     private Builder(String host, int port) {
       Objects.requireNonNull(host, "host");
@@ -217,6 +248,24 @@ public final class Route {
             "HELO name must be non-empty printable ASCII without spaces: '" + name + "'");
       }
       this.heloName = name;
+      return this;
+    }
+
+    /**
+     * Sets the name used for SNI and certificate verification when it differs from the host to
+     * connect to, for example the MX host name when the host is the address the relay resolved.
+     *
+     * @param name a host name (no spaces or brackets), or {@code null} to use the host
+     * @return this builder
+     * @throws IllegalArgumentException for an empty name or one with spaces, brackets or non-ASCII
+     */
+    public Builder tlsServerName(String name) {
+      if (name != null && (name.isEmpty()
+          || name.chars().anyMatch(c -> c <= ' ' || c >= 127 || c == '[' || c == ']'))) {
+        throw new IllegalArgumentException(
+            "TLS server name must be a non-empty ASCII host name without spaces or brackets: '" + name + "'");
+      }
+      this.tlsServerName = name;
       return this;
     }
 

@@ -758,8 +758,7 @@ public final class SmtpConnection implements Closeable {
     Envelope env = p.job.envelope;
     boolean dsn = capabilities.dsn();
     // ORCPT (RFC 3461 section 4.2) goes with a DSN request, only where DSN is offered
-    boolean dsnRequested = dsn && (!env.notifyOn().isEmpty() || env.dsnReturn().isPresent()
-        || env.envelopeId().isPresent());
+    boolean dsnRequested = dsn && env.requestsDsn();
     List<byte[]> cmds = new ArrayList<>();
     if (rset) {
       cmds.add(Commands.simple("RSET"));
@@ -767,8 +766,9 @@ public final class SmtpConnection implements Closeable {
     cmds.add(Commands.mail(env, capabilities.maxSize().isPresent() ? info.size() : -1,
         info.eightBit() && capabilities.eightBitMime(), utf8, dsn));
     for (int i : p.indices) {
-      cmds.add(Commands.rcpt(env.recipients().get(i), dsn ? env.notifyOn() : java.util.Set.of(),
-          dsnRequested));
+      Mailbox to = env.recipients().get(i);
+      cmds.add(Commands.rcpt(to, dsn ? env.notifyFor(to) : java.util.Set.of(),
+          dsnRequested ? env.originalRecipientFor(to) : java.util.Optional.empty()));
     }
     if (!p.bdat) {
       cmds.add(Commands.simple("DATA"));

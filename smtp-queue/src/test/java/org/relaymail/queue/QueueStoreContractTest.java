@@ -316,7 +316,7 @@ public abstract class QueueStoreContractTest {
         DeliveryAttempt.of(List.of(
             RecipientOutcome.delivered(mb("a@example.com"), OK, "mx1"),
             RecipientOutcome.deferred(mb("b@example.com"), LATER, "mx1", FailureClass.THROTTLED),
-            RecipientOutcome.failed(mb("c@example.com"), NO_USER, "mx1", FailureClass.UNKNOWN_USER)),
+            RecipientOutcome.failed(mb("c@example.com"), NO_USER, "mx1", FailureClass.UNKNOWN_RECIPIENT)),
             now().plus(Duration.ofHours(1))), now()));
     assertEquals(List.of(mb("a@example.com")), e.recordedAnyway());
     QueuedMessage q = get(id);
@@ -337,7 +337,7 @@ public abstract class QueueStoreContractTest {
     store.recordAttempt(c.lease(), DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"))), now());
     assertThrows(IllegalStateException.class, () -> store.complete(c.lease(), now()));
     store.recordAttempt(c.lease(), DeliveryAttempt.of(List.of(RecipientOutcome.failed(mb("b@example.com"), NO_USER, "mx",
-        FailureClass.UNKNOWN_USER))), now());
+        FailureClass.UNKNOWN_RECIPIENT))), now());
     assertEquals(MessageStatus.ACTIVE, get(id).status());
     store.complete(c.lease(), now());
     assertEquals(Optional.empty(), store.find(id, now()));
@@ -499,7 +499,7 @@ public abstract class QueueStoreContractTest {
     QueueId id = enqueue("a@example.com");
     ClaimedMessage c = claimOne();
     store.recordAttempt(c.lease(), DeliveryAttempt.of(List.of(RecipientOutcome.failed(mb("a@example.com"), NO_USER, "mx",
-        FailureClass.UNKNOWN_USER))), now());
+        FailureClass.UNKNOWN_RECIPIENT))), now());
     QueuedMessage q = store.recordAttempt(c.lease(), DeliveryAttempt.of(List.of(
         RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"))), now());
     assertEquals(RecipientState.FAILED, q.recipients().get(0).state());
@@ -520,7 +520,7 @@ public abstract class QueueStoreContractTest {
     QueueId id = enqueue("a@example.com", "b@example.com");
     ClaimedMessage c = claimOne();
     store.recordAttempt(c.lease(), DeliveryAttempt.of(List.of(
-        RecipientOutcome.failed(mb("a@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_USER),
+        RecipientOutcome.failed(mb("a@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_RECIPIENT),
         RecipientOutcome.deferred(mb("b@example.com"), LATER, "mx", FailureClass.OTHER)), now().plusSeconds(900)), now());
     assertThrows(IllegalStateException.class,
         () -> store.markNotified(c.lease(), Notification.BOUNCE, List.of(mb("b@example.com")), now()));
@@ -871,7 +871,7 @@ public abstract class QueueStoreContractTest {
           outcomes.add(switch (rnd.nextInt(4)) {
             case 0, 1 -> RecipientOutcome.delivered(e.getKey(), OK, "mx");
             case 2 -> RecipientOutcome.deferred(e.getKey(), LATER, "mx", FailureClass.THROTTLED);
-            default -> RecipientOutcome.failed(e.getKey(), NO_USER, "mx", FailureClass.UNKNOWN_USER);
+            default -> RecipientOutcome.failed(e.getKey(), NO_USER, "mx", FailureClass.UNKNOWN_RECIPIENT);
           });
         }
         if (outcomes.isEmpty()) {

@@ -27,7 +27,23 @@ class ValueTypesTest {
         () -> new RecipientOutcome(A, RecipientState.PENDING, Optional.empty(), Optional.empty(), FailureClass.OTHER));
     assertThrows(IllegalArgumentException.class,
         () -> new RecipientOutcome(A, RecipientState.DELIVERED, Optional.of(OK), Optional.empty(), FailureClass.OTHER));
-    assertEquals(RecipientState.DEFERRED, RecipientOutcome.deferred(A, null, null, FailureClass.CONNECTION).state());
+    assertEquals(RecipientState.DEFERRED, RecipientOutcome.deferred(A, null, null, FailureClass.CONNECTION_FAILURE).state());
+  }
+
+  @Test
+  void failureClassesReadTheirOwnAndTheFormerStoredNames() {
+    for (FailureClass c : FailureClass.values()) {
+      assertEquals(c, FailureClass.fromStoredName(c.name()));
+    }
+    // names written by the coarser enum of earlier versions still load
+    assertEquals(FailureClass.UNKNOWN_RECIPIENT, FailureClass.fromStoredName("UNKNOWN_USER"));
+    assertEquals(FailureClass.BLOCKED_REPUTATION, FailureClass.fromStoredName("BLOCKED"));
+    assertEquals(FailureClass.POLICY, FailureClass.fromStoredName("MESSAGE_REJECTED"));
+    assertEquals(FailureClass.DNS_FAILURE, FailureClass.fromStoredName("DNS"));
+    assertEquals(FailureClass.CONNECTION_FAILURE, FailureClass.fromStoredName("CONNECTION"));
+    assertEquals(FailureClass.TLS_FAILURE, FailureClass.fromStoredName("TLS"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FailureClass.fromStoredName("BOGUS"));
+    assertTrue(e.getMessage().contains("BOGUS"), e.getMessage());
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.relaymail.protocol.EnhancedStatus;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.protocol.SmtpReply;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.QueueId;
 
 /**

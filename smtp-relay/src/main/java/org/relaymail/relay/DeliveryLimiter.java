@@ -3,6 +3,7 @@ package org.relaymail.relay;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.Optional;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.QueueId;
 
 /**

@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
 import org.relaymail.client.ConnectionSettings;
 import org.relaymail.client.SmtpClientPool;
 import org.relaymail.protocol.DsnNotify;
-import org.relaymail.protocol.MessageNormalizer;
 import org.relaymail.protocol.Mailbox;
+import org.relaymail.protocol.MessageNormalizer;
 import org.relaymail.queue.BodyKind;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.NewMessage;
 import org.relaymail.queue.NewRecipient;
 import org.relaymail.queue.NotifyCondition;
@@ -35,13 +36,13 @@ import org.relaymail.queue.QueueStore;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RetryPolicy;
 import org.relaymail.queue.ReturnOption;
+import org.relaymail.relay.internal.BounceBuilder;
 import org.relaymail.relay.internal.DeliveryEngine;
 import org.relaymail.relay.internal.DnsLookup;
 import org.relaymail.relay.internal.HostFailureCache;
 import org.relaymail.relay.internal.HostNames;
 import org.relaymail.relay.internal.MessagePreparer;
 import org.relaymail.relay.internal.MxResolver;
-import org.relaymail.relay.internal.Notices;
 import org.relaymail.relay.internal.PreparedMessage;
 import org.relaymail.relay.internal.ResolverTransport;
 import org.relaymail.relay.internal.Router;
@@ -143,7 +144,8 @@ public final class RelayClient implements AutoCloseable {
     }
     this.engine = new DeliveryEngine(new DeliveryEngine.Config(
         store, router, b.retryPolicy, b.clock, b.listeners, executor, pool, preparer.heloName(), b.limiter,
-        hostFailures, new Notices(preparer.heloName(), b.clock, b.bounceFullReturnCap),
+        hostFailures, new BounceBuilder(preparer.heloName(), b.clock, (int) Math.min(Integer.MAX_VALUE, b.bounceFullReturnCap),
+            MessagePreparer::randomId),
         b.maxConcurrentDeliveries, b.maxActiveMessages, b.messagesPerJob, b.leaseDuration, b.pollInterval));
     engine.start();
     this.storeWatcher = watch(store);
@@ -388,7 +390,7 @@ public final class RelayClient implements AutoCloseable {
 
   /**
    * Gives up on a message's undelivered recipients now and bounces them to the sender (class
-   * {@link FailureClass#POLICY}, reply {@code 554 5.0.0}), the way expiry would.
+   * {@link FailureClass#ADMINISTRATIVE}, reply {@code 554 5.0.0}), the way expiry would.
    *
    * @param id the message
    * @return false when there is no such message

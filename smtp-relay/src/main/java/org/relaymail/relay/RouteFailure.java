@@ -2,6 +2,7 @@ package org.relaymail.relay;
 
 import java.util.Objects;
 import org.relaymail.protocol.EnhancedStatus;
+import org.relaymail.queue.FailureClass;
 
 /**
  * Why a destination has no mail exchanger to try: DNS said the domain does not exist (5.1.2), has

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.protocol.SmtpReply;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.MessageStatus;
 import org.relaymail.queue.QueueId;
 import org.relaymail.queue.QueueQuery;

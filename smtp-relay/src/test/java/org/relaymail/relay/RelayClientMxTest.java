@@ -7,20 +7,21 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.relaymail.protocol.Mailbox;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientState;
 import org.relaymail.queue.RetryPolicy;
+import org.relaymail.testsupport.ReceivedMessage;
 import org.relaymail.testsupport.Response;
+import org.relaymail.testsupport.ScriptedSmtpServer;
 import org.relaymail.testsupport.Stage;
-import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import org.relaymail.testsupport.ReceivedMessage;
-import org.relaymail.testsupport.ScriptedSmtpServer;
 
 /** RelayClient delivering by MX to scripted peers on loopback, DNS from the test server. */
 class RelayClientMxTest {
@@ -167,6 +168,8 @@ class RelayClientMxTest {
     String dsn = bounce.contentAsString();
     assertTrue(dsn.contains("multipart/report; report-type=delivery-status"), dsn);
     assertTrue(dsn.contains("Auto-Submitted: auto-replied"), dsn);
+    assertTrue(dsn.contains("postmaster@relay.example.net"), "From the postmaster of the HELO name: " + dsn);
+    assertTrue(dsn.contains("<bob@example.test>: unknown recipient (5.1.1)"), "the class in the human text: " + dsn);
     assertTrue(dsn.contains("Final-Recipient: rfc822; bob@example.test"), dsn);
     assertTrue(dsn.contains("Action: failed"), dsn);
     assertTrue(dsn.contains("Status: 5.1.1"), dsn);

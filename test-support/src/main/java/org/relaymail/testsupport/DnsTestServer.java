@@ -703,10 +703,7 @@ public final class DnsTestServer implements AutoCloseable {
      * @return this
      */
     public Builder address(InetAddress address) {
-      if (!address.isLoopbackAddress()) {
-        throw new IllegalArgumentException("test servers bind loopback addresses only: " + address);
-      }
-      this.address = address;
+      this.address = Loopback.requireLoopback(address);
       return this;
     }
 
@@ -717,10 +714,7 @@ public final class DnsTestServer implements AutoCloseable {
      * @return this
      */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535: " + port);
-      }
-      this.port = port;
+      this.port = Loopback.requirePort(port);
       return this;
     }
 

@@ -271,10 +271,7 @@ public final class LatencyProxy implements AutoCloseable {
      * @return this
      */
     public Builder address(InetAddress address) {
-      if (!address.isLoopbackAddress()) {
-        throw new IllegalArgumentException("the proxy listens on loopback only: " + address);
-      }
-      this.address = address;
+      this.address = Loopback.requireLoopback(address);
       return this;
     }
 
@@ -285,10 +282,7 @@ public final class LatencyProxy implements AutoCloseable {
      * @return this
      */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535: " + port);
-      }
-      this.port = port;
+      this.port = Loopback.requirePort(port);
       return this;
     }
 

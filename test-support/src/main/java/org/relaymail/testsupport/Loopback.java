@@ -43,4 +43,32 @@ public final class Loopback {
       return s.getLocalPort();
     }
   }
+
+  /**
+   * Checks that a test server is asked to bind a loopback address, as every test peer must.
+   *
+   * @param address the address a builder was given
+   * @return the address
+   * @throws IllegalArgumentException if it is not a loopback address
+   */
+  public static InetAddress requireLoopback(InetAddress address) {
+    if (!address.isLoopbackAddress()) {
+      throw new IllegalArgumentException("test servers bind loopback addresses only: " + address);
+    }
+    return address;
+  }
+
+  /**
+   * Checks a port a builder was given.
+   *
+   * @param port 0 (pick a free one) to 65535
+   * @return the port
+   * @throws IllegalArgumentException if it is out of range
+   */
+  public static int requirePort(int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0..65535: " + port);
+    }
+    return port;
+  }
 }

@@ -433,10 +433,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
      * @throws IllegalArgumentException if the address is not a loopback address
      */
     public Builder address(InetAddress address) {
-      if (!address.isLoopbackAddress()) {
-        throw new IllegalArgumentException("test servers bind loopback addresses only: " + address);
-      }
-      this.address = address;
+      this.address = Loopback.requireLoopback(address);
       return this;
     }
 
@@ -447,10 +444,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
      * @return this
      */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535: " + port);
-      }
-      this.port = port;
+      this.port = Loopback.requirePort(port);
       return this;
     }
 

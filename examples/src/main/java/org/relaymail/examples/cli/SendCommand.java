@@ -31,6 +31,7 @@ import org.relaymail.protocol.InvalidAddressException;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.queue.ClaimedMessage;
 import org.relaymail.queue.FileQueueStore;
+import org.relaymail.queue.ForwardingQueueStore;
 import org.relaymail.queue.InMemoryQueueStore;
 import org.relaymail.queue.QueueStore;
 import org.relaymail.queue.QueuedMessage;

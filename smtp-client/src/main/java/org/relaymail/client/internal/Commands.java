@@ -1,6 +1,7 @@
 package org.relaymail.client.internal;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.Set;
 import org.relaymail.client.Envelope;
 import org.relaymail.protocol.Mailbox;
@@ -47,27 +48,16 @@ public final class Commands {
   }
 
   /**
-   * RCPT TO (RFC 5321 section 4.1.1.3), with NOTIFY when DSN is offered (RFC 3461 section 4.1).
+   * RCPT TO with NOTIFY and ORCPT (RFC 3461 sections 4.1 and 4.2): the original recipient as
+   * {@code rfc822;} xtext, so that a DSN names the address the sender used. A non-ASCII original
+   * address is left out (its {@code utf-8} type, RFC 6533, is not sent).
    *
    * @param to the recipient
    * @param notify NOTIFY values, or empty
+   * @param orcpt the original recipient address, or empty for no ORCPT
    * @return the line with CRLF
    */
-  public static byte[] rcpt(Mailbox to, Set<Envelope.DsnNotify> notify) {
-    return rcpt(to, notify, false);
-  }
-
-  /**
-   * RCPT TO with NOTIFY and, when asked, ORCPT (RFC 3461 sections 4.1 and 4.2): the recipient's
-   * own address as {@code rfc822;} xtext, so that a DSN names the address the sender used. An
-   * address that needs SMTPUTF8 gets no ORCPT (its {@code utf-8} type, RFC 6533, is not sent).
-   *
-   * @param to the recipient
-   * @param notify NOTIFY values, or empty
-   * @param orcpt whether to add ORCPT
-   * @return the line with CRLF
-   */
-  public static byte[] rcpt(Mailbox to, Set<Envelope.DsnNotify> notify, boolean orcpt) {
+  public static byte[] rcpt(Mailbox to, Set<Envelope.DsnNotify> notify, Optional<String> orcpt) {
     StringBuilder sb = new StringBuilder(48).append("RCPT TO:").append(to.toPath());
     if (!notify.isEmpty()) {
       sb.append(" NOTIFY=");
@@ -80,9 +70,8 @@ public final class Commands {
         first = false;
       }
     }
-    if (orcpt && !to.needsSmtpUtf8()) {
-      String path = to.toPath();
-      sb.append(" ORCPT=rfc822;").append(xtext(path.substring(1, path.length() - 1)));
+    if (orcpt.isPresent() && orcpt.get().chars().allMatch(c -> c < 128)) {
+      sb.append(" ORCPT=rfc822;").append(xtext(orcpt.get()));
     }
     return utf8(sb.append("\r\n"));
   }

@@ -70,7 +70,7 @@ public final class SmtpTransport extends SMTPSClient {
       Route route, SSLContext sslContext, boolean verify, Duration greetingTimeout) {
     super(route.tlsMode().isImplicit(), sslContext);
     this.route = route;
-    this.sniHost = route.host();
+    this.sniHost = route.tlsName();
     this.replyTimeout = greetingTimeout;
     setEndpointCheckingEnabled(verify);
   }

@@ -329,7 +329,7 @@ public final class RecordCodec {
         reply = Optional.of(SmtpReply.of(code, ls));
       }
       String mta = in.readUTF();
-      FailureClass fc = FailureClass.valueOf(in.readUTF());
+      FailureClass fc = FailureClass.fromStoredName(in.readUTF());
       int fl = in.readUnsignedByte();
       RecipientRecord b = base.get(i);
       rs.add(new RecipientRecord(b.mailbox(), b.notifyOn(), b.orcpt(), st, attempts, time(first), time(last), reply,
@@ -368,7 +368,7 @@ public final class RecordCodec {
         }
       }
       in.readUTF();
-      FailureClass.valueOf(in.readUTF());
+      FailureClass.fromStoredName(in.readUTF());
       in.readUnsignedByte();
     }
     return new long[] {id, next, held ? 1 : 0, tried ? 1 : 0};

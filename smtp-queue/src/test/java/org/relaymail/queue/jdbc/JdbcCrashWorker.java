@@ -105,7 +105,7 @@ public final class JdbcCrashWorker {
             int x = rnd.nextInt(10);
             outcomes.add(x < 6 ? RecipientOutcome.delivered(r.mailbox(), ok, "mx")
                 : x < 9 ? RecipientOutcome.deferred(r.mailbox(), later, "mx", FailureClass.THROTTLED)
-                : RecipientOutcome.failed(r.mailbox(), no, "mx", FailureClass.UNKNOWN_USER));
+                : RecipientOutcome.failed(r.mailbox(), no, "mx", FailureClass.UNKNOWN_RECIPIENT));
           }
         }
         QueuedMessage after = c.message();

@@ -1,5 +1,9 @@
 package org.relaymail.relay.internal;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -16,7 +20,7 @@ import org.relaymail.protocol.EnhancedStatus;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.protocol.RecipientStatus;
 import org.relaymail.protocol.SmtpReply;
-import org.relaymail.relay.FailureClass;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.relay.Recipient;
 
 /**
@@ -97,6 +101,58 @@ public final class BounceBuilder {
     }
   }
 
+  /** Opens the original message's stored content. */
+  @FunctionalInterface
+  public interface ContentOpener {
+    /**
+     * Opens the content.
+     *
+     * @return a new stream over the whole message
+     * @throws IOException if it cannot be read
+     */
+    InputStream open() throws IOException;
+  }
+
+  /**
+   * What a notice needs of the original message. The content is opened only when the notice is
+   * built, and read whole only when it is returned whole (RET=FULL, at most the cap); otherwise only
+   * its header section is read (at most the cap as well).
+   *
+   * @param sender the original envelope sender (the notice's recipient)
+   * @param smtpUtf8 true when the message needed SMTPUTF8 (the notice is a global report, RFC 6533)
+   * @param size the content's size in octets
+   * @param dsnReturn the RET parameter, if given
+   * @param envelopeId the ENVID parameter, if given
+   * @param content opens the content
+   */
+  public record Original(
+      Mailbox sender,
+      boolean smtpUtf8,
+      long size,
+      Optional<DsnReturn> dsnReturn,
+      Optional<String> envelopeId,
+      ContentOpener content) {
+    /** Validates. */
+    public Original {
+      Objects.requireNonNull(sender, "sender");
+      Objects.requireNonNull(dsnReturn, "dsnReturn");
+      Objects.requireNonNull(envelopeId, "envelopeId");
+      Objects.requireNonNull(content, "content");
+    }
+
+    /**
+     * The original as prepared by {@code send()}.
+     *
+     * @param p the prepared message
+     * @return its view for notices
+     */
+    public static Original of(PreparedMessage p) {
+      byte[] c = p.content();
+      return new Original(p.sender(), p.smtpUtf8(), c.length, p.dsnReturn(), p.envelopeId(),
+          () -> new ByteArrayInputStream(c));
+    }
+  }
+
   /**
    * Creates the builder.
    *
@@ -124,6 +180,24 @@ public final class BounceBuilder {
    * @return the bounce, or empty for a null sender or when no recipient wants one
    */
   public Optional<Notice> failure(PreparedMessage original, Instant arrival, List<RecipientReport> failed) {
+    try {
+      return failure(Original.of(original), arrival, failed);
+    } catch (IOException e) {
+      throw new IllegalStateException("reading an in-memory message failed", e);
+    }
+  }
+
+  /**
+   * Builds the failure report for recipients that failed permanently (or expired).
+   *
+   * @param original the message as queued
+   * @param arrival when it was accepted
+   * @param failed the failed recipients (5.x.x statuses)
+   * @return the bounce, or empty for a null sender or when no recipient wants one
+   * @throws IOException if the original content cannot be read
+   */
+  public Optional<Notice> failure(Original original, Instant arrival, List<RecipientReport> failed)
+      throws IOException {
     return build(original, arrival, failed, Recipient::wantsFailureReport, RecipientStatus.Action.FAILED, null);
   }
 
@@ -138,6 +212,25 @@ public final class BounceBuilder {
    */
   public Optional<Notice> delay(
       PreparedMessage original, Instant arrival, List<RecipientReport> delayed, Instant willRetryUntil) {
+    try {
+      return delay(Original.of(original), arrival, delayed, willRetryUntil);
+    } catch (IOException e) {
+      throw new IllegalStateException("reading an in-memory message failed", e);
+    }
+  }
+
+  /**
+   * Builds a delay warning for recipients still being retried.
+   *
+   * @param original the message as queued
+   * @param arrival when it was accepted
+   * @param delayed the delayed recipients (4.x.x statuses)
+   * @param willRetryUntil when the relay gives up
+   * @return the warning, or empty for a null sender or when no recipient wants one
+   * @throws IOException if the original content cannot be read
+   */
+  public Optional<Notice> delay(
+      Original original, Instant arrival, List<RecipientReport> delayed, Instant willRetryUntil) throws IOException {
     Objects.requireNonNull(willRetryUntil, "willRetryUntil");
     return build(original, arrival, delayed, Recipient::wantsDelayReport, RecipientStatus.Action.DELAYED, willRetryUntil);
   }
@@ -154,18 +247,38 @@ public final class BounceBuilder {
    */
   public Optional<Notice> success(
       PreparedMessage original, Instant arrival, List<RecipientReport> delivered, boolean relayed) {
+    try {
+      return success(Original.of(original), arrival, delivered, relayed);
+    } catch (IOException e) {
+      throw new IllegalStateException("reading an in-memory message failed", e);
+    }
+  }
+
+  /**
+   * Builds a success notice for recipients that asked for one (NOTIFY=SUCCESS): "delivered", or
+   * "relayed" when the next hop did not offer DSN (RFC 3461 section 5.2.2.1).
+   *
+   * @param original the message as queued
+   * @param arrival when it was accepted
+   * @param delivered the recipients (2.x.x statuses)
+   * @param relayed true when the next hop lacked DSN
+   * @return the notice, or empty for a null sender or when no recipient asked
+   * @throws IOException if the original content cannot be read
+   */
+  public Optional<Notice> success(Original original, Instant arrival, List<RecipientReport> delivered, boolean relayed)
+      throws IOException {
     return build(
         original, arrival, delivered, Recipient::wantsSuccessReport,
         relayed ? RecipientStatus.Action.RELAYED : RecipientStatus.Action.DELIVERED, null);
   }
 
   private Optional<Notice> build(
-      PreparedMessage original,
+      Original original,
       Instant arrival,
       List<RecipientReport> reports,
       Predicate<Recipient> wants,
       RecipientStatus.Action action,
-      Instant willRetryUntil) {
+      Instant willRetryUntil) throws IOException {
     if (original.sender().isNull()) {
       return Optional.empty(); // never a notice about a notice (RFC 3461 section 6.2)
     }
@@ -202,23 +315,54 @@ public final class BounceBuilder {
       }
       b.addRecipient(s.build());
     }
-    byte[] content = original.content();
     boolean full =
         action == RecipientStatus.Action.FAILED
             && original.dsnReturn().orElse(DsnReturn.HDRS) == DsnReturn.FULL
-            && content.length <= maxReturned;
-    if (full) {
-      b.returnMessage(content);
-    } else {
-      b.returnHeaders(content);
+            && original.size() <= maxReturned;
+    try (InputStream in = original.content().open()) {
+      if (full) {
+        b.returnMessage(in.readAllBytes());
+      } else {
+        b.returnHeaders(headerSection(in, maxReturned));
+      }
     }
     byte[] report = b.build();
     return Optional.of(new Notice(original.sender(), report, global, hasEightBit(report)));
   }
 
+  /** Reads up to and including the empty line that ends the header section, at most {@code cap} octets. */
+  static byte[] headerSection(InputStream in, int cap) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int state = 0; // 0 in a line, 1 after CR, 2 at a line start, 3 after CR at a line start
+    int b;
+    while (out.size() < cap && (b = in.read()) >= 0) {
+      out.write(b);
+      state = switch (state) {
+        case 0 -> b == '\r' ? 1 : 0;
+        case 1 -> b == '\n' ? 2 : b == '\r' ? 1 : 0;
+        case 2 -> b == '\r' ? 3 : 0;
+        default -> b == '\n' ? 4 : b == '\r' ? 1 : 0;
+      };
+      if (state == 4) {
+        break;
+      }
+    }
+    if (state != 4 && state != 2) {
+      // cut inside a line: end the returned section on a whole line
+      byte[] all = out.toByteArray();
+      int end = all.length;
+      while (end > 0 && all[end - 1] != '\n') {
+        end--;
+      }
+      return java.util.Arrays.copyOf(all, end);
+    }
+    return out.toByteArray();
+  }
+
   private static Optional<Mailbox> orcpt(String address) {
+    String a = address.regionMatches(true, 0, "rfc822;", 0, 7) ? address.substring(7).strip() : address;
     try {
-      return Optional.of(Mailbox.parse(address));
+      return Optional.of(Mailbox.parse(a));
     } catch (IllegalArgumentException e) {
       return Optional.empty(); // an ORCPT that is not a mailbox is simply not reported
     }
@@ -269,6 +413,18 @@ public final class BounceBuilder {
       sb.append("\n");
     }
     return sb.toString();
+  }
+
+  /**
+   * Folds text to printable 7-bit ASCII on one line of at most 900 characters, for logs and
+   * synthetic replies.
+   *
+   * @param s the text
+   * @return the folded text
+   */
+  static String fold(String s) {
+    String t = sevenBitText(s);
+    return t.length() > 900 ? t.substring(0, 900) : t;
   }
 
   /** Folds text to printable 7-bit ASCII: other characters become '?'. */

@@ -43,13 +43,17 @@ import org.relaymail.client.SmtpConnection;
 import org.relaymail.client.SmtpReplyException;
 import org.relaymail.client.TlsMode;
 import org.relaymail.client.TransactionResult;
+import org.relaymail.protocol.DsnNotify;
+import org.relaymail.protocol.DsnReturn;
 import org.relaymail.protocol.EnhancedStatus;
 import org.relaymail.protocol.Mailbox;
+import org.relaymail.protocol.RecipientStatus;
 import org.relaymail.protocol.SmtpReply;
 import org.relaymail.queue.AttemptRecord;
 import org.relaymail.queue.BodyKind;
 import org.relaymail.queue.ClaimedMessage;
 import org.relaymail.queue.DeliveryAttempt;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.Lease;
 import org.relaymail.queue.LeaseLostException;
 import org.relaymail.queue.NewMessage;
@@ -69,9 +73,9 @@ import org.relaymail.relay.DeliveryEvent;
 import org.relaymail.relay.DeliveryLimiter;
 import org.relaymail.relay.DeliveryReport;
 import org.relaymail.relay.Destination;
-import org.relaymail.relay.FailureClass;
 import org.relaymail.relay.LocalDelivery;
 import org.relaymail.relay.NextHop;
+import org.relaymail.relay.Recipient;
 import org.relaymail.relay.RecipientReport;
 import org.relaymail.relay.RelayClosedException;
 import org.relaymail.relay.RelayListener;
@@ -120,7 +124,7 @@ public final class DeliveryEngine {
       String heloName,
       DeliveryLimiter limiter,
       HostFailureCache hostFailures,
-      Notices notices,
+      BounceBuilder bounces,
       int maxConcurrentDeliveries,
       int maxActiveMessages,
       int messagesPerJob,
@@ -138,7 +142,7 @@ public final class DeliveryEngine {
       Objects.requireNonNull(heloName, "heloName");
       Objects.requireNonNull(limiter, "limiter");
       Objects.requireNonNull(hostFailures, "hostFailures");
-      Objects.requireNonNull(notices, "notices");
+      Objects.requireNonNull(bounces, "bounces");
       Objects.requireNonNull(leaseDuration, "leaseDuration");
       Objects.requireNonNull(pollInterval, "pollInterval");
     }
@@ -594,10 +598,11 @@ public final class DeliveryEngine {
       case REQUIRED_VERIFIED -> TlsMode.REQUIRED_VERIFIED;
       case IMPLICIT -> TlsMode.IMPLICIT;
     };
-    // Verification needs the server's name (SNI and the certificate check); then the JDK resolves
-    // the name. Otherwise connect to the address our resolver found.
-    String host = p.verifiesCertificate() ? t.host() : t.address().getAddress().getHostAddress();
-    Route.Builder b = Route.builder(host, t.address().getPort()).tlsMode(mode)
+    // Connect to the address our own resolver found; SNI and the certificate check use the MX or
+    // smarthost name (RFC 7672 section 3.2.2 reasoning: the name DNS gave, not the address).
+    Route.Builder b = Route.builder(t.address().getAddress().getHostAddress(), t.address().getPort())
+        .tlsServerName(t.host())
+        .tlsMode(mode)
         .heloName(d.heloName().orElse(cfg.heloName()));
     d.sourceAddress().ifPresent(b::localAddress);
     if (d.destination().hop() instanceof NextHop.Relay relay) {
@@ -614,19 +619,25 @@ public final class DeliveryEngine {
     return t.host() + "[" + ip + "]:" + t.address().getPort();
   }
 
+  /** The envelope of one transaction: each recipient's NOTIFY and ORCPT from its queue record (RFC 3461). */
   private static Envelope envelope(Item it) {
     QueuedMessage m = it.active.message;
     List<Mailbox> rcpts = it.recipients.stream().map(RecipientRecord::mailbox).toList();
-    Set<NotifyCondition> first = it.recipients.get(0).notifyOn();
-    boolean same = it.recipients.stream().allMatch(r -> r.notifyOn().equals(first));
-    Set<Envelope.DsnNotify> notify = EnumSet.noneOf(Envelope.DsnNotify.class);
-    if (same) {
-      for (NotifyCondition n : first) {
+    Envelope.DsnReturn ret = m.ret().map(r -> Envelope.DsnReturn.valueOf(r.name())).orElse(null);
+    Map<Mailbox, Envelope.RecipientDsn> dsn = new LinkedHashMap<>();
+    for (RecipientRecord r : it.recipients) {
+      if (r.notifyOn().isEmpty() && r.orcpt().isEmpty()) {
+        continue;
+      }
+      Set<Envelope.DsnNotify> notify = EnumSet.noneOf(Envelope.DsnNotify.class);
+      for (NotifyCondition n : r.notifyOn()) {
         notify.add(Envelope.DsnNotify.valueOf(n.name()));
       }
+      // the relay records a plain rfc822 address; a store filled elsewhere may carry the type
+      Optional<String> orcpt = r.orcpt().map(o -> o.regionMatches(true, 0, "rfc822;", 0, 7) ? o.substring(7).strip() : o);
+      dsn.put(r.mailbox(), new Envelope.RecipientDsn(notify, orcpt));
     }
-    Envelope.DsnReturn ret = m.ret().map(r -> Envelope.DsnReturn.valueOf(r.name())).orElse(null);
-    return new Envelope(m.sender(), rcpts, Optional.ofNullable(ret), m.envId(), notify);
+    return new Envelope(m.sender(), rcpts, Optional.ofNullable(ret), m.envId(), Set.of(), dsn);
   }
 
   private MessageContent content(QueuedMessage m) {
@@ -867,7 +878,7 @@ public final class DeliveryEngine {
       Result res = decided.get(r.mailbox());
       Optional<FailureClass> c = r.state() == RecipientState.DELIVERED ? Optional.empty()
           : res != null && res.failureClass != null ? Optional.of(res.failureClass)
-              : FailureClasses.fromQueue(r.failureClass(), r.lastReply()).or(() -> Optional.of(FailureClass.OTHER));
+              : Optional.of(recorded(r));
       list.add(new RecipientReport(r.mailbox(), r.state(), r.lastReply(), c, r.remoteMta(), r.attempts()));
     }
     return new DeliveryReport(m.id(), m.sender(), list, now);
@@ -917,7 +928,7 @@ public final class DeliveryEngine {
 
   private Result fromRecord(RecipientRecord r) {
     SmtpReply reply = r.lastReply().orElse(synthetic(554, "5.0.0", "failed"));
-    FailureClass c = FailureClasses.fromQueue(r.failureClass(), r.lastReply()).orElse(FailureClass.OTHER);
+    FailureClass c = recorded(r);
     Result res = new Result(r.state(), reply, c, r.remoteMta().orElse(null), false);
     return res;
   }
@@ -942,10 +953,12 @@ public final class DeliveryEngine {
     List<RecipientRecord> toReport = nullSender ? List.of()
         : unhandled.stream().filter(r -> wants(r, NotifyCondition.FAILURE)).toList();
     if (!toReport.isEmpty()) {
-      List<FailureClass> classes = toReport.stream().map(r -> classOf(r, decided)).toList();
-      byte[] notice = cfg.notices().compose(Notices.Kind.FAILED, m, toReport, classes,
-          () -> store.openContent(m.id()), Optional.empty());
-      enqueueNotice(m, notice, "bounce", toReport, now);
+      List<BounceBuilder.RecipientReport> reports = toReport.stream()
+          .map(r -> noticeReport(r, RecipientStatus.Action.FAILED, classOf(r, decided), now)).toList();
+      Optional<BounceBuilder.Notice> notice = cfg.bounces().failure(original(m), m.arrivalTime(), reports);
+      if (notice.isPresent()) {
+        enqueueNotice(m, notice.get(), "bounce", toReport, now);
+      }
     }
     store.markNotified(a.lease, Notification.BOUNCE, unhandled.stream().map(RecipientRecord::mailbox).toList(), now);
     for (RecipientRecord r : unhandled) {
@@ -980,10 +993,13 @@ public final class DeliveryEngine {
     }
     List<RecipientRecord> wanted = due.stream().filter(r -> wants(r, NotifyCondition.DELAY)).toList();
     if (!wanted.isEmpty()) {
-      List<FailureClass> classes = wanted.stream().map(r -> classOf(r, Map.of())).toList();
-      byte[] notice = cfg.notices().compose(Notices.Kind.DELAYED, m, wanted, classes,
-          () -> store.openContent(m.id()), Optional.of(m.arrivalTime().plus(cfg.retryPolicy().giveUpAfter())));
-      enqueueNotice(m, notice, "delay", wanted, now);
+      List<BounceBuilder.RecipientReport> reports = wanted.stream()
+          .map(r -> noticeReport(r, RecipientStatus.Action.DELAYED, classOf(r, Map.of()), now)).toList();
+      Optional<BounceBuilder.Notice> notice = cfg.bounces().delay(original(m), m.arrivalTime(), reports,
+          m.arrivalTime().plus(cfg.retryPolicy().giveUpAfter()));
+      if (notice.isPresent()) {
+        enqueueNotice(m, notice.get(), "delay", wanted, now);
+      }
     }
     QueuedMessage updated = store.markNotified(a.lease, Notification.DELAY_WARNING,
         due.stream().map(RecipientRecord::mailbox).toList(), now);
@@ -1009,19 +1025,60 @@ public final class DeliveryEngine {
     if (relayed.isEmpty()) {
       return;
     }
-    List<FailureClass> classes = new ArrayList<>();
-    relayed.forEach(r -> classes.add(null));
-    byte[] notice = cfg.notices().compose(Notices.Kind.RELAYED, m, relayed, classes,
-        () -> store.openContent(m.id()), Optional.empty());
-    enqueueNotice(m, notice, "relayed", relayed, clock.instant());
+    Instant now = clock.instant();
+    List<BounceBuilder.RecipientReport> reports = relayed.stream()
+        .map(r -> noticeReport(r, RecipientStatus.Action.RELAYED, FailureClass.NONE, now)).toList();
+    Optional<BounceBuilder.Notice> notice = cfg.bounces().success(original(m), m.arrivalTime(), reports, true);
+    if (notice.isPresent()) {
+      enqueueNotice(m, notice.get(), "relayed", relayed, now);
+    }
   }
 
-  private void enqueueNotice(QueuedMessage m, byte[] notice, String kind, List<RecipientRecord> about, Instant now)
+  /** What the bounce builder needs of a queued message; the content is read only when the notice is built. */
+  private BounceBuilder.Original original(QueuedMessage m) {
+    return new BounceBuilder.Original(m.sender(), m.smtpUtf8(), m.size(),
+        m.ret().map(r -> DsnReturn.valueOf(r.name())), m.envId(), () -> store.openContent(m.id()));
+  }
+
+  /** One recipient's line in a notice, from its queue record. */
+  private static BounceBuilder.RecipientReport noticeReport(
+      RecipientRecord r, RecipientStatus.Action action, FailureClass c, Instant now) {
+    Set<DsnNotify> notify = EnumSet.noneOf(DsnNotify.class);
+    for (NotifyCondition n : r.notifyOn()) {
+      notify.add(DsnNotify.valueOf(n.name()));
+    }
+    Recipient rcpt = new Recipient(r.mailbox(), notify, r.orcpt());
+    return new BounceBuilder.RecipientReport(rcpt, noticeStatus(action, r), r.lastReply(),
+        r.remoteMta().map(DeliveryEngine::hostOf), c, r.state() == RecipientState.EXPIRED
+            ? "gave up after retrying until the message expired" : "",
+        r.lastAttemptAt().orElse(now));
+  }
+
+  /** The RFC 3463 status a notice reports: the reply's own, its class fitted to the action (RFC 3464 section 2.3.4). */
+  private static EnhancedStatus noticeStatus(RecipientStatus.Action action, RecipientRecord r) {
+    Optional<EnhancedStatus> es = r.lastReply().flatMap(SmtpReply::enhancedStatus);
+    return switch (action) {
+      case FAILED -> es.map(s -> EnhancedStatus.of(5, s.subject(), s.detail()))
+          .orElse(r.state() == RecipientState.EXPIRED ? EnhancedStatus.of(5, 4, 7) : EnhancedStatus.of(5, 0, 0));
+      case DELAYED -> es.map(s -> EnhancedStatus.of(4, s.subject(), s.detail())).orElse(EnhancedStatus.of(4, 0, 0));
+      default -> EnhancedStatus.of(2, 0, 0);
+    };
+  }
+
+  /** The host name of a relay name such as {@code mx.example.net[192.0.2.1]:25}. */
+  private static String hostOf(String relay) {
+    int b = relay.indexOf('[');
+    return b > 0 ? relay.substring(0, b) : relay;
+  }
+
+  private void enqueueNotice(
+      QueuedMessage m, BounceBuilder.Notice n, String kind, List<RecipientRecord> about, Instant now)
       throws IOException {
+    byte[] notice = n.content();
     NewMessage.Builder b = NewMessage.builder(Mailbox.NULL)
         .recipient(new NewRecipient(m.sender(), Set.of(NotifyCondition.NEVER), Optional.empty()))
-        .body(m.smtpUtf8() ? BodyKind.EIGHT_BIT_MIME : BodyKind.SEVEN_BIT)
-        .smtpUtf8(m.smtpUtf8() || m.sender().needsSmtpUtf8())
+        .body(n.eightBit() || n.smtpUtf8() ? BodyKind.EIGHT_BIT_MIME : BodyKind.SEVEN_BIT)
+        .smtpUtf8(n.smtpUtf8() || m.sender().needsSmtpUtf8())
         .tag("dsn")
         .tag("dsn-" + kind)
         .idempotencyKey("dsn:" + kind + ":" + m.id() + ":" + digest(about));
@@ -1058,7 +1115,12 @@ public final class DeliveryEngine {
     if (res != null && res.failureClass != null) {
       return res.failureClass;
     }
-    return FailureClasses.fromQueue(r.failureClass(), r.lastReply()).orElse(FailureClass.OTHER);
+    return recorded(r);
+  }
+
+  /** The class the queue recorded for a recipient; OTHER when it recorded none. */
+  private static FailureClass recorded(RecipientRecord r) {
+    return r.failureClass() == FailureClass.NONE ? FailureClass.OTHER : r.failureClass();
   }
 
   private static String seconds(Duration d) {
@@ -1075,7 +1137,7 @@ public final class DeliveryEngine {
     if (r == null) {
       return "";
     }
-    return Notices.fold(r.code() + " " + String.join(" ", r.lines()));
+    return BounceBuilder.fold(r.code() + " " + String.join(" ", r.lines()));
   }
 
   /**
@@ -1088,7 +1150,7 @@ public final class DeliveryEngine {
    * @return the reply
    */
   public static SmtpReply synthetic(int code, String status, String text) {
-    String clean = Notices.fold(text == null ? "" : text);
+    String clean = BounceBuilder.fold(text == null ? "" : text);
     return SmtpReply.of(code, status + " relaymail: " + clean);
   }
 
@@ -1249,9 +1311,9 @@ public final class DeliveryEngine {
       String mta = relay;
       return switch (state) {
         case DELIVERED -> RecipientOutcome.delivered(m, reply, mta);
-        case FAILED -> RecipientOutcome.failed(m, reply, mta, FailureClasses.toQueue(failureClass));
-        case EXPIRED -> RecipientOutcome.expired(m, reply, mta, FailureClasses.toQueue(failureClass));
-        default -> RecipientOutcome.deferred(m, reply, mta, FailureClasses.toQueue(failureClass));
+        case FAILED -> RecipientOutcome.failed(m, reply, mta, failureClass);
+        case EXPIRED -> RecipientOutcome.expired(m, reply, mta, failureClass);
+        default -> RecipientOutcome.deferred(m, reply, mta, failureClass);
       };
     }
   }

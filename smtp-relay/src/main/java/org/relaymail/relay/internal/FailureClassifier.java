@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 import org.relaymail.protocol.EnhancedStatus;
 import org.relaymail.protocol.SmtpReply;
-import org.relaymail.relay.FailureClass;
+import org.relaymail.queue.FailureClass;
 
 /**
  * Classifies a failed delivery into a {@link FailureClass}: from an SMTP reply (reply text of

@@ -21,7 +21,7 @@ import org.relaymail.protocol.EnhancedStatus;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.protocol.RecipientStatus;
 import org.relaymail.protocol.SmtpReply;
-import org.relaymail.relay.FailureClass;
+import org.relaymail.queue.FailureClass;
 import org.relaymail.relay.OutgoingMessage;
 import org.relaymail.relay.Recipient;
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.relaymail.protocol.SmtpReply;
-import org.relaymail.relay.FailureClass;
+import org.relaymail.queue.FailureClass;
 
 class FailureClassifierTest {
 

@@ -116,7 +116,7 @@ public final class Rows {
     return new RecipientRecord(Mailbox.parse(rs.getString("mailbox")), notify, Optional.ofNullable(rs.getString("orcpt")),
         RecipientState.valueOf(rs.getString("state")), rs.getInt("attempts"), Sql.optTime(rs, "first_attempt_at"),
         Sql.optTime(rs, "last_attempt_at"), reply, Optional.ofNullable(rs.getString("remote_mta")),
-        FailureClass.valueOf(rs.getString("failure_class")), rs.getBoolean("delay_warning_sent"),
+        FailureClass.fromStoredName(rs.getString("failure_class")), rs.getBoolean("delay_warning_sent"),
         rs.getBoolean("bounce_sent"));
   }
 

@@ -1,4 +1,4 @@
-package org.relaymail.examples.cli;
+package org.relaymail.queue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -6,27 +6,33 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.relaymail.protocol.Mailbox;
-import org.relaymail.queue.ClaimedMessage;
-import org.relaymail.queue.DeliveryAttempt;
-import org.relaymail.queue.Lease;
-import org.relaymail.queue.MessageContent;
-import org.relaymail.queue.NewMessage;
-import org.relaymail.queue.Notification;
-import org.relaymail.queue.QueueCounts;
-import org.relaymail.queue.QueueId;
-import org.relaymail.queue.QueuePage;
-import org.relaymail.queue.QueueQuery;
-import org.relaymail.queue.QueueStore;
-import org.relaymail.queue.QueuedMessage;
 
-/** A {@link QueueStore} that forwards every call to another store; subclasses override some. Thread-safe when the delegate is. */
-abstract class ForwardingQueueStore implements QueueStore {
-  final QueueStore delegate;
+/**
+ * A {@link QueueStore} that forwards every call to another store, for decorators that change or
+ * observe a few calls (metrics, auditing, a submit-only view) and leave the rest alone: subclass it
+ * and override what you need. Methods added to {@link QueueStore} later are forwarded here too, so
+ * a decorator keeps the wrapped store's own implementation of them.
+ *
+ * <p>Thread-safe when the wrapped store is.
+ */
+public abstract class ForwardingQueueStore implements QueueStore {
+  private final QueueStore delegate;
 
-  ForwardingQueueStore(QueueStore delegate) {
-    this.delegate = delegate;
+  /**
+   * Wraps a store.
+   *
+   * @param delegate the store every call goes to
+   */
+  protected ForwardingQueueStore(QueueStore delegate) {
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
+  }
+
+  /** @return the wrapped store */
+  protected final QueueStore delegate() {
+    return delegate;
   }
 
   @Override
