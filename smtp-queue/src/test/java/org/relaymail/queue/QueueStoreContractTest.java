@@ -371,7 +371,7 @@ public abstract class QueueStoreContractTest {
             RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"),
             RecipientOutcome.deferred(mb("b@example.com"), LATER, "mx", FailureClass.THROTTLED)), retryAt), true),
         new AttemptRecord(c.get(failed).lease(), DeliveryAttempt.of(List.of(
-            RecipientOutcome.failed(mb("c@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_USER))), true),
+            RecipientOutcome.failed(mb("c@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_RECIPIENT))), true),
         new AttemptRecord(c.get(kept).lease(),
             DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("d@example.com"), OK, "mx"))), false)),
         now());
@@ -428,7 +428,7 @@ public abstract class QueueStoreContractTest {
     List<RecordedAttempt> results = store.recordAttempts(List.of(
         new AttemptRecord(first.lease(), DeliveryAttempt.of(List.of(
             RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"),
-            RecipientOutcome.failed(mb("b@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_USER))), true),
+            RecipientOutcome.failed(mb("b@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_RECIPIENT))), true),
         new AttemptRecord(c.get(fresh).lease(),
             DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("c@example.com"), OK, "mx"))), true)),
         now());
