@@ -626,6 +626,102 @@ public abstract class QueueStoreContractTest {
         .messages().stream().map(QueuedMessage::id).toList());
   }
 
+  /**
+   * Paging through a big queue with the cursor while other threads (and the pager itself, between
+   * pages) enqueue and complete messages: every message that is in the queue for the whole walk is
+   * listed exactly once, nothing is listed twice, and nothing listed was never enqueued.
+   */
+  @Test
+  void listPagingVisitsEveryMessageOnceWhileTheQueueChanges() throws Exception {
+    int preload = 150;
+    int pageSize = 7;
+    Random rnd = new Random(424242);
+    Set<QueueId> preloaded = new HashSet<>();
+    Set<QueueId> everEnqueued = ConcurrentHashMap.newKeySet();
+    for (int i = 0; i < preload; i++) {
+      QueueId id = enqueue("p" + i + "@example.com");
+      preloaded.add(id);
+      everEnqueued.add(id);
+    }
+    // lease every preloaded message for an hour: a completer needs the lease, and nothing else claims them
+    List<ClaimedMessage> claimed = new ArrayList<>();
+    for (List<ClaimedMessage> batch; !(batch = store.claimDue(now(), 100, Duration.ofHours(1))).isEmpty(); ) {
+      claimed.addAll(batch);
+    }
+    assertEquals(preload, claimed.size());
+    Collections.shuffle(claimed, rnd);
+    java.util.concurrent.ConcurrentLinkedDeque<ClaimedMessage> completable = new java.util.concurrent.ConcurrentLinkedDeque<>(
+        claimed.subList(0, preload / 2)); // the other half stays in the queue throughout
+    Set<QueueId> completed = ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    Instant t = now();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<?> producer = pool.submit(() -> {
+        for (int i = 0; i < 120 && !done.get(); i++) {
+          everEnqueued.add(store.enqueue(NewMessage.builder(mb("s@example.org")).recipient(mb("n" + i + "@example.com")).build(),
+              MessageContent.of(new byte[] {'n'}), t));
+        }
+        return null;
+      });
+      Future<?> completer = pool.submit(() -> {
+        for (ClaimedMessage c; !done.get() && (c = completable.pollFirst()) != null; ) {
+          complete(c, t);
+          completed.add(c.message().id());
+        }
+        return null;
+      });
+      List<QueueId> seen = new ArrayList<>();
+      Optional<QueueId> cursor = Optional.empty();
+      int pages = 0;
+      do {
+        QueueQuery.Builder q = QueueQuery.builder().limit(pageSize);
+        cursor.ifPresent(q::after);
+        QueuePage page = store.list(q.build(), t);
+        assertTrue(page.messages().size() <= pageSize, "page larger than its limit");
+        page.messages().forEach(m -> seen.add(m.id()));
+        cursor = page.next();
+        // between pages the pager itself changes the queue too, ahead of and behind the cursor
+        everEnqueued.add(store.enqueue(NewMessage.builder(mb("s@example.org")).recipient(mb("between" + pages + "@example.com")).build(),
+            MessageContent.of(new byte[] {'b'}), t));
+        ClaimedMessage c = completable.pollLast();
+        if (c != null) {
+          complete(c, t);
+          completed.add(c.message().id());
+        }
+        pages++;
+      } while (cursor.isPresent() && pages < 2_000);
+      done.set(true);
+      producer.get(120, TimeUnit.SECONDS);
+      completer.get(120, TimeUnit.SECONDS);
+      assertTrue(cursor.isEmpty(), "paging did not end after " + pages + " pages");
+
+      Set<QueueId> unique = new HashSet<>(seen);
+      List<QueueId> twice = new ArrayList<>(seen);
+      unique.forEach(twice::remove);
+      assertEquals(List.of(), twice, "listed more than once");
+      Set<QueueId> strangers = new HashSet<>(unique);
+      strangers.removeAll(everEnqueued);
+      assertEquals(Set.of(), strangers, "listed but never enqueued");
+      Set<QueueId> mustSee = new HashSet<>(preloaded);
+      mustSee.removeAll(completed);
+      assertTrue(mustSee.size() >= preload / 2, "the test must leave messages in the queue throughout");
+      Set<QueueId> missed = new HashSet<>(mustSee);
+      missed.removeAll(unique);
+      assertEquals(Set.of(), missed, "in the queue throughout but never listed");
+      assertTrue(completed.size() > 0, "nothing was completed during the walk");
+    } finally {
+      done.set(true);
+      pool.shutdownNow();
+    }
+  }
+
+  private void complete(ClaimedMessage c, Instant t) throws IOException {
+    Mailbox r = c.message().recipients().get(0).mailbox();
+    store.recordAttempt(c.lease(), DeliveryAttempt.of(List.of(RecipientOutcome.delivered(r, OK, "mx"))), t);
+    store.complete(c.lease(), t);
+  }
+
   @Test
   void countsAddUp() throws Exception {
     enqueue("a@example.com", "b@example.com");

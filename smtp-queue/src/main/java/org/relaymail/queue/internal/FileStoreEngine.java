@@ -667,8 +667,12 @@ public final class FileStoreEngine implements QueueStore {
     switch (type) {
       case RecordCodec.ENQUEUE -> {
         RecordCodec.Header h = RecordCodec.readHeader(in);
-        idGen.observe(h.id());
+        checkEnqueue(h, seg, pos, len);
         int s = slotOf.get(h.id());
+        if (s >= 0 && !readHeader(s).recipients().equals(h.recipients())) {
+          throw new IOException("a second ENQUEUE record for " + Ids.format(h.id()) + " with other recipients");
+        }
+        idGen.observe(h.id());
         if (s < 0) {
           s = newSlot(h.id());
           int[] counts = new int[NSTATES];
@@ -691,6 +695,7 @@ public final class FileStoreEngine implements QueueStore {
         long[] sum = RecordCodec.readStateSummary(in, counts);
         int s = slotOf.get(sum[0]);
         if (s >= 0) {
+          checkState(s, seg, pos, len);
           unaccount(statePos[s], stateLen[s]);
           statePos[s] = pack(seg.number, pos);
           stateLen[s] = len;
@@ -700,6 +705,9 @@ public final class FileStoreEngine implements QueueStore {
       }
       case RecordCodec.REMOVE -> {
         long id = in.readLong();
+        if (id <= 0) {
+          throw new IOException("message id out of range in a REMOVE record: " + id);
+        }
         idGen.observe(id);
         int s = slotOf.get(id);
         if (s >= 0) {
@@ -710,6 +718,9 @@ public final class FileStoreEngine implements QueueStore {
         String k = in.readUTF();
         long id = in.readLong();
         long until = in.readLong();
+        if (id <= 0) {
+          throw new IOException("message id out of range in an IDEMPOTENCY record: " + id);
+        }
         idGen.observe(id);
         keys.put(k, new Idem(id, until, seg.number));
       }
@@ -718,6 +729,51 @@ public final class FileStoreEngine implements QueueStore {
       }
       default -> throw new IOException("unknown record type " + type);
     }
+  }
+
+  /**
+   * Recovery trusts a record's checksum only for its bytes: an ENQUEUE record must also make sense,
+   * so that every message the index holds can be loaded and its content read back.
+   */
+  private void checkEnqueue(RecordCodec.Header h, Segment seg, long pos, int len) throws IOException {
+    if (h.id() <= 0) {
+      throw new IOException("message id out of range in an ENQUEUE record: " + h.id());
+    }
+    if (h.headerLength() < 0 || h.size() < 0 || h.size() > MAX_CONTENT
+        || h.contentOffsetInBody() + h.size() != len - RecordCodec.HEADER) {
+      throw new IOException("ENQUEUE record of " + Ids.format(h.id()) + ": header length " + h.headerLength()
+          + " and content size " + h.size() + " do not add up to the record's " + (len - RecordCodec.HEADER) + " bytes");
+    }
+    // the header must end exactly where its length says, or the content would be read from the wrong offset
+    DataInputStream prefix = new DataInputStream(
+        new PositionalInput(seg.file, pos + RecordCodec.HEADER, h.contentOffsetInBody(), 8192));
+    prefix.skipNBytes(2);
+    RecordCodec.readHeader(prefix);
+    if (prefix.read() != -1) {
+      throw new IOException("ENQUEUE record of " + Ids.format(h.id()) + ": its header is shorter than its length "
+          + h.headerLength() + " says");
+    }
+    toMessage(h, h.recipients(), h.arrival(), false, Optional.empty()); // the value checks of a loaded message
+  }
+
+  /** A STATE record must fit its message (recipient count, valid states), as {@link #load} will read it. */
+  private void checkState(int s, Segment seg, long pos, int len) throws IOException {
+    RecordCodec.Header h = readHeader(s);
+    DataInputStream in = body(seg, pos, len);
+    in.readUnsignedByte();
+    in.readUnsignedByte();
+    try {
+      RecordCodec.State st = RecordCodec.readState(in, h.recipients());
+      toMessage(h, st.recipients(), st.nextAttemptAt(), st.held(), Optional.empty());
+    } catch (IllegalArgumentException e) {
+      throw new IOException("STATE record of " + Ids.format(h.id()) + " does not fit the message: " + e.getMessage(), e);
+    }
+  }
+
+  private static QueuedMessage toMessage(RecordCodec.Header h, List<RecipientRecord> rs, Instant next, boolean held,
+      Optional<Instant> leased) {
+    return new QueuedMessage(Ids.format(h.id()), h.sender(), rs, h.envId(), h.ret(), h.body(), h.smtpUtf8(),
+        h.arrival(), h.size(), h.tenant(), h.tags(), h.idempotencyKey(), next, held, leased);
   }
 
   // =================================================================== writing
@@ -1113,8 +1169,7 @@ public final class FileStoreEngine implements QueueStore {
       held = st.held();
     }
     Optional<Instant> leased = leaseLive(s, nowMs) ? Optional.of(Instant.ofEpochMilli(leaseExp[s])) : Optional.empty();
-    return new QueuedMessage(Ids.format(h.id()), h.sender(), rs, h.envId(), h.ret(), h.body(), h.smtpUtf8(),
-        h.arrival(), h.size(), h.tenant(), h.tags(), h.idempotencyKey(), next, held, leased);
+    return toMessage(h, rs, next, held, leased);
   }
 
   private boolean leaseLive(int s, long nowMs) {
