@@ -32,6 +32,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.relaymail.client.Credentials;
 import org.relaymail.client.Envelope;
@@ -111,6 +112,7 @@ import org.slf4j.MDC;
 public final class DeliveryEngine {
   private static final Logger LOG = LoggerFactory.getLogger("org.relaymail.relay.delivery");
   private static final Logger ENGINE = LoggerFactory.getLogger(DeliveryEngine.class);
+  private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   /** Everything the engine needs; built by {@code RelayClient.Builder}. */
   public record Config(
@@ -236,6 +238,12 @@ public final class DeliveryEngine {
           List<ClaimedMessage> claimed = store.claimDue(now, Math.min(room, 500), cfg.leaseDuration());
           if (!claimed.isEmpty()) {
             schedule(claimed);
+            if (claimed.size() < cfg.messagesPerJob()) {
+              // a trickle (messages arriving one by one): let a few milliseconds' worth gather into
+              // the next claim, so that jobs carry several messages per connection lease and their
+              // outcomes share one store write, rather than one message each
+              LockSupport.parkNanos(GATHER_NANOS);
+            }
             continue;
           }
         }
