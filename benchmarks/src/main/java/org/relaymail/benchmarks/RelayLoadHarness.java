@@ -10,13 +10,19 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.relaymail.client.ConnectionSettings;
+import org.relaymail.client.Envelope;
+import org.relaymail.client.MessageContent;
+import org.relaymail.client.SmtpClient;
 import org.relaymail.client.SmtpTimeouts;
+import org.relaymail.client.TlsMode;
+import org.relaymail.client.TransactionResult;
 import org.relaymail.relay.DnsSettings;
 import org.relaymail.relay.OutgoingMessage;
 import org.relaymail.relay.RelayClient;
@@ -24,6 +30,7 @@ import org.relaymail.relay.Routing;
 import org.relaymail.relay.Smarthost;
 import org.relaymail.relay.TlsPolicy;
 import org.relaymail.testsupport.DnsTestServer;
+import org.relaymail.testsupport.LatencyProxy;
 import org.relaymail.testsupport.Loopback;
 import org.relaymail.testsupport.PostfixInstance;
 import org.relaymail.testsupport.SmtpSink;
@@ -36,12 +43,21 @@ import org.relaymail.testsupport.SmtpSink;
  * the first {@code send()} until the sinks hold every message. The anchor in the same run: a
  * private Postfix on loopback relaying to one {@code smtp-sink} ({@code relayhost}), fed the same
  * number of 10 KB messages by {@code smtp-source} with 8 sessions, timed until the sink has them.
+ * Also in the same run ({@code rtt10}): the relay's smarthost route and the raw pooled {@code
+ * SmtpClient} (8 connections each), both through a {@code LatencyProxy} adding 5 ms each way (10 ms
+ * round trip) in front of a sink.
  *
  * <p>Usage: {@code java -cp benchmarks.jar org.relaymail.benchmarks.RelayLoadHarness [messages]
- * [runs]}. A program, not thread-safe.
+ * [runs]}; system properties {@code relay.bench.setups} (default {@code
+ * smarthost,mx,postfix,rtt10}), {@code relay.bench.warmup} (relay messages sent once per relay setup
+ * before measuring, default 2000), {@code relay.bench.rttMessages} (default 2000), {@code
+ * relay.bench.threadcpu} (print CPU per thread group), {@code relay.bench.memory} (diagnosis only:
+ * an in-memory store). A program, not thread-safe.
  */
 public final class RelayLoadHarness {
   private static final int THREADS = 8;
+  /** Connections per route for the relay, and connections of the raw pooled client. */
+  private static final int CONNECTIONS = 8;
 
   private RelayLoadHarness() {}
 
@@ -57,10 +73,27 @@ public final class RelayLoadHarness {
     List<Double> smarthost = new ArrayList<>();
     List<Double> mx = new ArrayList<>();
     List<Double> postfix = new ArrayList<>();
+    String setups = System.getProperty("relay.bench.setups", "smarthost,mx,postfix,rtt10");
+    int warmup = Integer.getInteger("relay.bench.warmup", 2000);
+    int rttMessages = Integer.getInteger("relay.bench.rttMessages", 2000);
+    Duration oneWay = Duration.ofMillis(5);
+    List<Double> rttRelay = new ArrayList<>();
+    List<Double> rttRaw = new ArrayList<>();
+    if (warmup > 0) {
+      // the JIT compiles the relay's paths during the first seconds; Postfix has nothing to warm up
+      System.out.printf(Locale.ROOT, "warm-up (not counted): smarthost %.0f msgs/s, mx %.0f msgs/s%n",
+          runRelay(warmup, false), runRelay(warmup, true));
+    }
     for (int r = 0; r < runs; r++) {
-      smarthost.add(runRelay(messages, false));
-      mx.add(runRelay(messages, true));
-      postfix.add(PostfixInstance.available() ? runPostfix(messages) : Double.NaN);
+      if (setups.contains("rtt10")) {
+        rttRelay.add(runRelay(rttMessages, false, oneWay));
+        rttRaw.add(runRawClient(rttMessages, oneWay));
+        System.out.printf(Locale.ROOT, "run %d: 10 ms RTT: relay %.0f msgs/s, raw pooled client %.0f msgs/s (%.2f)%n",
+            r + 1, rttRelay.get(r), rttRaw.get(r), rttRelay.get(r) / rttRaw.get(r));
+      }
+      smarthost.add(setups.contains("smarthost") ? runRelay(messages, false) : Double.NaN);
+      mx.add(setups.contains("mx") ? runRelay(messages, true) : Double.NaN);
+      postfix.add(setups.contains("postfix") && PostfixInstance.available() ? runPostfix(messages) : Double.NaN);
       System.out.printf(Locale.ROOT, "run %d: smarthost %.0f msgs/s, mx-100 %.0f msgs/s, postfix %.0f msgs/s%n",
           r + 1, smarthost.get(r), mx.get(r), postfix.get(r));
     }
@@ -70,6 +103,12 @@ public final class RelayLoadHarness {
     System.out.printf(Locale.ROOT, "ratio to postfix: smarthost %.2f, MX %.2f%n",
         SmtpLoadHarness.median(smarthost) / SmtpLoadHarness.median(postfix),
         SmtpLoadHarness.median(mx) / SmtpLoadHarness.median(postfix));
+    if (!rttRelay.isEmpty()) {
+      System.out.printf(Locale.ROOT, "10 ms RTT relay  min/median/max %s%n", summary(rttRelay));
+      System.out.printf(Locale.ROOT, "10 ms RTT raw    min/median/max %s%n", summary(rttRaw));
+      System.out.printf(Locale.ROOT, "ratio relay / raw pooled client at 10 ms RTT (medians): %.2f%n",
+          SmtpLoadHarness.median(rttRelay) / SmtpLoadHarness.median(rttRaw));
+    }
   }
 
   static String summary(List<Double> xs) {
@@ -88,9 +127,18 @@ public final class RelayLoadHarness {
   }
 
   static double runRelay(int messages, boolean byMx) throws Exception {
+    return runRelay(messages, byMx, null);
+  }
+
+  /**
+   * One relay run; with {@code oneWay} set, the smarthost route goes through a {@link LatencyProxy}
+   * adding that delay in each direction in front of the sink.
+   */
+  static double runRelay(int messages, boolean byMx, Duration oneWay) throws Exception {
     int sinkCount = byMx ? 4 : 1;
     int port = Loopback.freePort(Loopback.v4(2));
     List<SmtpSink> sinks = new ArrayList<>();
+    LatencyProxy proxy = null;
     Path spool = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "relay-bench-");
     try (DnsTestServer dns = DnsTestServer.start()) {
       for (int s = 0; s < sinkCount; s++) {
@@ -103,6 +151,10 @@ public final class RelayLoadHarness {
           dns.address("mx.d" + d + ".test", "127.0.0." + (2 + d % sinkCount));
         }
         routing = Routing.builder().mxPort(port).mxTls(TlsPolicy.NONE).build();
+      } else if (oneWay != null) {
+        proxy = LatencyProxy.builder().target(new InetSocketAddress(sinks.get(0).address(), port)).delay(oneWay).start();
+        routing = Routing.builder().smarthost(
+            Smarthost.of(proxy.address().getHostAddress(), proxy.port()).withTls(TlsPolicy.NONE)).build();
       } else {
         routing = Routing.builder()
             .smarthost(Smarthost.of("127.0.0.2", port).withTls(TlsPolicy.NONE)).build();
@@ -117,7 +169,7 @@ public final class RelayLoadHarness {
           .heloName("relay.example.net")
           .dns(DnsSettings.builder().server(new InetSocketAddress(dns.address(), dns.port())).build())
           .routing(routing)
-          .connectionLimits(64, 8, 1_000_000)
+          .connectionLimits(64, CONNECTIONS, 1_000_000)
           .connectionSettings(ConnectionSettings.builder().timeouts(SmtpTimeouts.all(Duration.ofMinutes(2))).build())
           .build()) {
         List<byte[]> bodies = new ArrayList<>();
@@ -134,6 +186,10 @@ public final class RelayLoadHarness {
               String rcpt = byMx ? "user" + i + "@d" + (i % 100) + ".test" : "user@example.test";
               relay.send(OutgoingMessage.builder().sender("app@example.net").recipient(rcpt)
                   .content(bodies.get(i % bodies.size())).build());
+            }
+            if (Boolean.getBoolean("relay.bench.threadcpu")) {
+              System.out.printf(Locale.ROOT, "    cpu sender %d %.2f s%n", part,
+                  java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1e9);
             }
             return null;
           }));
@@ -154,14 +210,69 @@ public final class RelayLoadHarness {
           sinks.get(k).awaitMessages(expected, Duration.ofMinutes(10));
         }
         double secs = (System.nanoTime() - start) / 1e9;
+        if (Boolean.getBoolean("relay.bench.threadcpu")) {
+          printThreadCpu();
+        }
         return messages / secs;
       }
     } finally {
+      if (proxy != null) {
+        proxy.close();
+      }
       for (SmtpSink s : sinks) {
         s.close();
       }
       delete(spool);
     }
+  }
+
+  /**
+   * The raw pooled client of issue 4 ({@link SmtpClient}, {@code CONNECTIONS} connections, every
+   * message queued at once with {@code sendAsync}), through a {@link LatencyProxy} adding {@code
+   * oneWay} in each direction in front of a fresh sink; timed from the first send until the sink has
+   * them all, as the relay runs are.
+   */
+  static double runRawClient(int messages, Duration oneWay) throws Exception {
+    try (SmtpSink sink = SmtpSink.builder().address(Loopback.v4(2)).maxConcurrency(256).start();
+        LatencyProxy proxy = LatencyProxy.builder()
+            .target(new InetSocketAddress(sink.address(), sink.port())).delay(oneWay).start();
+        SmtpClient client = SmtpClient.builder(proxy.address().getHostAddress(), proxy.port())
+            .tlsMode(TlsMode.NONE).maxConnections(CONNECTIONS).maxMessagesPerConnection(1_000_000)
+            .heloName("client.example.net")
+            .settings(ConnectionSettings.builder().timeouts(SmtpTimeouts.all(Duration.ofMinutes(2))).build())
+            .build()) {
+      MessageContent content = MessageContent.of(body(10 * 1024, 0));
+      Envelope env = Envelope.of("app@example.net", "user@example.test");
+      long start = System.nanoTime();
+      List<CompletableFuture<TransactionResult>> fs = new ArrayList<>(messages);
+      for (int i = 0; i < messages; i++) {
+        fs.add(client.sendAsync(env, content));
+      }
+      for (CompletableFuture<TransactionResult> f : fs) {
+        if (!f.get(10, TimeUnit.MINUTES).allAccepted()) {
+          throw new IllegalStateException("raw client: not accepted: " + f.get());
+        }
+      }
+      if (sink.awaitMessages(messages, Duration.ofMinutes(10)) < messages) {
+        throw new IllegalStateException("raw client delivered only " + sink.messageCount());
+      }
+      return messages / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** CPU seconds per thread-name prefix since the JVM started (diagnosis: where the CPU goes). */
+  private static void printThreadCpu() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.Map<String, Double> byPrefix = new java.util.TreeMap<>();
+    for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (ti == null) {
+        continue;
+      }
+      long ns = mx.getThreadCpuTime(ti.getThreadId());
+      String prefix = ti.getThreadName().replaceAll("[-#]?\\d+$", "");
+      byPrefix.merge(prefix, ns / 1e9, Double::sum);
+    }
+    byPrefix.forEach((k, v) -> System.out.printf(Locale.ROOT, "    cpu %-40s %.2f s%n", k, v));
   }
 
   static double runPostfix(int messages) throws Exception {

@@ -186,6 +186,12 @@ public final class FileQueueStore implements QueueStore {
     engine.releaseLease(lease, now);
   }
 
+  /** One fsync for the whole batch; see {@link QueueStore#recordAttempts}. */
+  @Override
+  public List<RecordedAttempt> recordAttempts(List<AttemptRecord> records, Instant now) throws IOException {
+    return engine.recordAttempts(records, now);
+  }
+
   @Override
   public void complete(Lease lease, Instant now) throws IOException {
     engine.complete(lease, now);

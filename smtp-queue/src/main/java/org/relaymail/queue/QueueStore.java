@@ -100,6 +100,57 @@ public interface QueueStore extends AutoCloseable {
   QueuedMessage recordAttempt(Lease lease, DeliveryAttempt attempt, Instant now) throws IOException;
 
   /**
+   * Records several messages' attempts at once and removes those with nothing left to do whose entry
+   * asks for it: per entry, the effect of {@link #recordAttempt} followed, when {@link
+   * AttemptRecord#completeIfDone()} is set and {@link AttemptRecord#done} holds for the updated
+   * message, by {@link #complete}. Returns when every entry's update is durable. A stale lease does not fail the batch:
+   * that entry's result carries the {@link LeaseLostException} (its DELIVERED outcomes were recorded
+   * nonetheless) and the other entries proceed.
+   *
+   * <p>The default implementation calls {@link #recordAttempt} and {@link #complete} per entry, so
+   * every store supports it; a store overrides it to make the whole batch durable with one write
+   * (one fsync for the file store), which is what lets a relay record a job of many messages for the
+   * cost of one. A removed message's state need not be written before its removal.
+   *
+   * @param records the entries, at most one per message
+   * @param now the time of the attempts
+   * @return one result per entry, in order
+   * @throws IllegalArgumentException if an entry names a recipient its message does not have, or two
+   *     entries name one message; entries before it may have been recorded
+   * @throws IOException on a storage failure; entries may have been recorded
+   */
+  default List<RecordedAttempt> recordAttempts(List<AttemptRecord> records, Instant now) throws IOException {
+    java.util.Set<QueueId> seen = new java.util.HashSet<>();
+    for (AttemptRecord r : records) {
+      if (!seen.add(r.lease().id())) {
+        throw new IllegalArgumentException("two entries for message " + r.lease().id() + " in one recordAttempts call");
+      }
+    }
+    List<RecordedAttempt> out = new java.util.ArrayList<>(records.size());
+    for (AttemptRecord r : records) {
+      QueuedMessage m;
+      try {
+        m = recordAttempt(r.lease(), r.attempt(), now);
+      } catch (LeaseLostException e) {
+        out.add(RecordedAttempt.lost(r.lease(), e));
+        continue;
+      }
+      boolean done = false;
+      if (r.completeIfDone() && AttemptRecord.done(m)) {
+        try {
+          complete(r.lease(), now);
+          done = true;
+        } catch (LeaseLostException e) {
+          out.add(RecordedAttempt.lost(r.lease(), e));
+          continue;
+        }
+      }
+      out.add(RecordedAttempt.recorded(r.lease(), m, done));
+    }
+    return out;
+  }
+
+  /**
    * Records that a notification (delay warning or bounce) was sent for some recipients, durably.
    *
    * @param lease the current lease

@@ -345,6 +345,121 @@ public abstract class QueueStoreContractTest {
     assertThrows(LeaseLostException.class, () -> store.complete(c.lease(), now()));
   }
 
+  // ---------------------------------------------------------------- batched recording
+
+  private Map<QueueId, ClaimedMessage> claimAll(int expected) throws IOException {
+    Map<QueueId, ClaimedMessage> byId = new HashMap<>();
+    for (ClaimedMessage c : store.claimDue(now(), 100, LEASE)) {
+      byId.put(c.message().id(), c);
+    }
+    assertEquals(expected, byId.size(), "claimed messages");
+    return byId;
+  }
+
+  @Test
+  void recordAttemptsCompletesFinishedMessagesAndKeepsTheOthersDurably() throws Exception {
+    QueueId done = enqueue("a@example.com");
+    QueueId partly = enqueue("a@example.com", "b@example.com");
+    QueueId failed = enqueue("c@example.com");
+    QueueId kept = enqueue("d@example.com");
+    Map<QueueId, ClaimedMessage> c = claimAll(4);
+    Instant retryAt = now().plus(Duration.ofMinutes(15));
+    List<RecordedAttempt> results = store.recordAttempts(List.of(
+        new AttemptRecord(c.get(done).lease(),
+            DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"))), true),
+        new AttemptRecord(c.get(partly).lease(), DeliveryAttempt.of(List.of(
+            RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"),
+            RecipientOutcome.deferred(mb("b@example.com"), LATER, "mx", FailureClass.THROTTLED)), retryAt), true),
+        new AttemptRecord(c.get(failed).lease(), DeliveryAttempt.of(List.of(
+            RecipientOutcome.failed(mb("c@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_RECIPIENT))), true),
+        new AttemptRecord(c.get(kept).lease(),
+            DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("d@example.com"), OK, "mx"))), false)),
+        now());
+    assertEquals(4, results.size());
+    assertEquals(c.get(done).lease(), results.get(0).lease());
+    assertTrue(results.get(0).completed(), "every recipient delivered: removed");
+    assertEquals(RecipientState.DELIVERED, results.get(0).message().orElseThrow().recipients().get(0).state());
+    assertFalse(results.get(1).completed(), "a deferred recipient keeps the message");
+    assertEquals(RecipientState.DEFERRED, results.get(1).message().orElseThrow().recipients().get(1).state());
+    assertFalse(results.get(2).completed(), "a failed recipient without its bounce keeps the message");
+    assertTrue(results.get(2).message().orElseThrow().allFinal());
+    assertFalse(results.get(3).completed(), "completeIfDone=false keeps the message");
+    for (RecordedAttempt r : results) {
+      assertEquals(Optional.empty(), r.leaseLost());
+    }
+    assertEquals(Optional.empty(), store.find(done, now()));
+    assertThrows(LeaseLostException.class, () -> store.complete(c.get(done).lease(), now()));
+    // the kept messages are still leased by the same leases
+    store.markNotified(c.get(failed).lease(), Notification.BOUNCE, List.of(mb("c@example.com")), now());
+    store.complete(c.get(failed).lease(), now());
+    store.complete(c.get(kept).lease(), now());
+    store.releaseLease(c.get(partly).lease(), now());
+    restart();
+    assertEquals(Optional.empty(), store.find(done, now()), "the removal is durable");
+    assertEquals(Optional.empty(), store.find(failed, now()));
+    assertEquals(Optional.empty(), store.find(kept, now()));
+    QueuedMessage p = get(partly);
+    assertEquals(RecipientState.DELIVERED, p.recipients().get(0).state(), "the attempt is durable");
+    assertEquals(RecipientState.DEFERRED, p.recipients().get(1).state());
+    assertEquals(retryAt.toEpochMilli(), p.nextAttemptAt().toEpochMilli());
+  }
+
+  @Test
+  void recordAttemptsDoesNotCompleteAMessageForceBouncedMeanwhile() throws Exception {
+    QueueId id = enqueue("a@example.com", "b@example.com");
+    ClaimedMessage c = claimOne();
+    assertTrue(store.forceBounce(id, now()));
+    List<RecordedAttempt> results = store.recordAttempts(List.of(new AttemptRecord(c.lease(), DeliveryAttempt.of(List.of(
+        RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"),
+        RecipientOutcome.delivered(mb("b@example.com"), OK, "mx"))), true)), now());
+    assertFalse(results.get(0).completed(), "the forced failures still need their bounce");
+    assertEquals(MessageStatus.ACTIVE, get(id).status());
+    store.markNotified(c.lease(), Notification.BOUNCE, List.of(mb("a@example.com"), mb("b@example.com")), now());
+    store.complete(c.lease(), now());
+  }
+
+  @Test
+  void recordAttemptsReportsAStaleLeaseWithoutFailingTheBatch() throws Exception {
+    QueueId stale = enqueue("a@example.com", "b@example.com");
+    ClaimedMessage first = claimOne();
+    advance(LEASE.plusSeconds(1));
+    QueueId fresh = enqueue("c@example.com");
+    Map<QueueId, ClaimedMessage> c = claimAll(2);
+    List<RecordedAttempt> results = store.recordAttempts(List.of(
+        new AttemptRecord(first.lease(), DeliveryAttempt.of(List.of(
+            RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"),
+            RecipientOutcome.failed(mb("b@example.com"), NO_USER, "mx", FailureClass.UNKNOWN_RECIPIENT))), true),
+        new AttemptRecord(c.get(fresh).lease(),
+            DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("c@example.com"), OK, "mx"))), true)),
+        now());
+    LeaseLostException e = results.get(0).leaseLost().orElseThrow(() -> new AssertionError("stale lease accepted"));
+    assertEquals(List.of(mb("a@example.com")), e.recordedAnyway());
+    assertFalse(results.get(0).completed());
+    assertEquals(Optional.empty(), results.get(0).message());
+    assertTrue(results.get(1).completed(), "the other entry proceeds");
+    QueuedMessage q = get(stale);
+    assertEquals(RecipientState.DELIVERED, q.recipients().get(0).state(), "a 250 is never thrown away");
+    assertEquals(RecipientState.PENDING, q.recipients().get(1).state(), "nothing else from a stale lease");
+    assertEquals(Optional.empty(), store.find(fresh, now()));
+    store.releaseLease(c.get(stale).lease(), now());
+  }
+
+  @Test
+  void recordAttemptsRefusesTwoEntriesForOneMessageAndUnknownRecipients() throws Exception {
+    QueueId id = enqueue("a@example.com");
+    ClaimedMessage c = claimOne();
+    AttemptRecord ok = new AttemptRecord(c.lease(),
+        DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("a@example.com"), OK, "mx"))), true);
+    IllegalArgumentException dup =
+        assertThrows(IllegalArgumentException.class, () -> store.recordAttempts(List.of(ok, ok), now()));
+    assertTrue(dup.getMessage().contains(id.toString()), dup.getMessage());
+    assertEquals(RecipientState.PENDING, get(id).recipients().get(0).state(), "nothing recorded");
+    assertThrows(IllegalArgumentException.class, () -> store.recordAttempts(List.of(new AttemptRecord(c.lease(),
+        DeliveryAttempt.of(List.of(RecipientOutcome.delivered(mb("z@example.com"), OK, "mx"))), true)), now()));
+    assertEquals(List.of(), store.recordAttempts(List.of(), now()));
+    assertTrue(store.recordAttempts(List.of(ok), now()).get(0).completed());
+  }
+
   @Test
   void deferralRecordsAttemptAndSchedulesTheNextOne() throws Exception {
     QueueId id = enqueue("a@example.com", "b@example.com");
@@ -509,6 +624,102 @@ public abstract class QueueStoreContractTest {
     store.hold(acme.get(0), now());
     assertEquals(List.of(acme.get(0)), store.list(QueueQuery.builder().status(MessageStatus.HELD).build(), now())
         .messages().stream().map(QueuedMessage::id).toList());
+  }
+
+  /**
+   * Paging through a big queue with the cursor while other threads (and the pager itself, between
+   * pages) enqueue and complete messages: every message that is in the queue for the whole walk is
+   * listed exactly once, nothing is listed twice, and nothing listed was never enqueued.
+   */
+  @Test
+  void listPagingVisitsEveryMessageOnceWhileTheQueueChanges() throws Exception {
+    int preload = 150;
+    int pageSize = 7;
+    Random rnd = new Random(424242);
+    Set<QueueId> preloaded = new HashSet<>();
+    Set<QueueId> everEnqueued = ConcurrentHashMap.newKeySet();
+    for (int i = 0; i < preload; i++) {
+      QueueId id = enqueue("p" + i + "@example.com");
+      preloaded.add(id);
+      everEnqueued.add(id);
+    }
+    // lease every preloaded message for an hour: a completer needs the lease, and nothing else claims them
+    List<ClaimedMessage> claimed = new ArrayList<>();
+    for (List<ClaimedMessage> batch; !(batch = store.claimDue(now(), 100, Duration.ofHours(1))).isEmpty(); ) {
+      claimed.addAll(batch);
+    }
+    assertEquals(preload, claimed.size());
+    Collections.shuffle(claimed, rnd);
+    java.util.concurrent.ConcurrentLinkedDeque<ClaimedMessage> completable = new java.util.concurrent.ConcurrentLinkedDeque<>(
+        claimed.subList(0, preload / 2)); // the other half stays in the queue throughout
+    Set<QueueId> completed = ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    Instant t = now();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<?> producer = pool.submit(() -> {
+        for (int i = 0; i < 120 && !done.get(); i++) {
+          everEnqueued.add(store.enqueue(NewMessage.builder(mb("s@example.org")).recipient(mb("n" + i + "@example.com")).build(),
+              MessageContent.of(new byte[] {'n'}), t));
+        }
+        return null;
+      });
+      Future<?> completer = pool.submit(() -> {
+        for (ClaimedMessage c; !done.get() && (c = completable.pollFirst()) != null; ) {
+          complete(c, t);
+          completed.add(c.message().id());
+        }
+        return null;
+      });
+      List<QueueId> seen = new ArrayList<>();
+      Optional<QueueId> cursor = Optional.empty();
+      int pages = 0;
+      do {
+        QueueQuery.Builder q = QueueQuery.builder().limit(pageSize);
+        cursor.ifPresent(q::after);
+        QueuePage page = store.list(q.build(), t);
+        assertTrue(page.messages().size() <= pageSize, "page larger than its limit");
+        page.messages().forEach(m -> seen.add(m.id()));
+        cursor = page.next();
+        // between pages the pager itself changes the queue too, ahead of and behind the cursor
+        everEnqueued.add(store.enqueue(NewMessage.builder(mb("s@example.org")).recipient(mb("between" + pages + "@example.com")).build(),
+            MessageContent.of(new byte[] {'b'}), t));
+        ClaimedMessage c = completable.pollLast();
+        if (c != null) {
+          complete(c, t);
+          completed.add(c.message().id());
+        }
+        pages++;
+      } while (cursor.isPresent() && pages < 2_000);
+      done.set(true);
+      producer.get(120, TimeUnit.SECONDS);
+      completer.get(120, TimeUnit.SECONDS);
+      assertTrue(cursor.isEmpty(), "paging did not end after " + pages + " pages");
+
+      Set<QueueId> unique = new HashSet<>(seen);
+      List<QueueId> twice = new ArrayList<>(seen);
+      unique.forEach(twice::remove);
+      assertEquals(List.of(), twice, "listed more than once");
+      Set<QueueId> strangers = new HashSet<>(unique);
+      strangers.removeAll(everEnqueued);
+      assertEquals(Set.of(), strangers, "listed but never enqueued");
+      Set<QueueId> mustSee = new HashSet<>(preloaded);
+      mustSee.removeAll(completed);
+      assertTrue(mustSee.size() >= preload / 2, "the test must leave messages in the queue throughout");
+      Set<QueueId> missed = new HashSet<>(mustSee);
+      missed.removeAll(unique);
+      assertEquals(Set.of(), missed, "in the queue throughout but never listed");
+      assertTrue(completed.size() > 0, "nothing was completed during the walk");
+    } finally {
+      done.set(true);
+      pool.shutdownNow();
+    }
+  }
+
+  private void complete(ClaimedMessage c, Instant t) throws IOException {
+    Mailbox r = c.message().recipients().get(0).mailbox();
+    store.recordAttempt(c.lease(), DeliveryAttempt.of(List.of(RecipientOutcome.delivered(r, OK, "mx"))), t);
+    store.complete(c.lease(), t);
   }
 
   @Test

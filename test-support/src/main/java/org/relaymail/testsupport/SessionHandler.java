@@ -642,15 +642,16 @@ final class SessionHandler implements SmtpSession {
     Map<String, String> params = mailParams;
     List<String> rcpts = List.copyOf(recipients);
     resetTransaction();
-    boolean keepGoing = perform(r);
     int code = r.code();
     if (code >= 200 && code < 300) {
+      // Recorded before the reply goes out, as an MTA commits before it says 250: a client that
+      // has seen the 250 must find the message in messages().
       accepted++;
       String qid = queueIdOf(r);
       server.messageAccepted(new ReceivedMessage(id, heloName == null ? "" : heloName, from,
           params, rcpts, content, chunked, tls, authUser, qid));
     }
-    return keepGoing;
+    return perform(r);
   }
 
   private static String queueIdOf(Response r) {

@@ -1,6 +1,9 @@
 package org.relaymail.examples.cli;
 
+import java.io.Console;
 import java.io.PrintWriter;
+import java.util.Objects;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,6 +33,36 @@ public final class RelaymailCommand implements Runnable {
       description = "print stack traces on errors and the relay's log (INFO) on standard error")
   boolean verbose;
 
+  /** Where {@code --password-env} and {@code --db-password-env} variables are looked up. */
+  final Function<String, String> environment;
+  /** Asks for a password; returns null when there is no terminal to ask on. */
+  final PasswordPrompt prompt;
+
+  /** A command reading the process environment and asking on the terminal ({@link System#console()}). */
+  public RelaymailCommand() {
+    this(System::getenv, RelaymailCommand::askOnConsole);
+  }
+
+  RelaymailCommand(Function<String, String> environment, PasswordPrompt prompt) {
+    this.environment = Objects.requireNonNull(environment, "environment");
+    this.prompt = Objects.requireNonNull(prompt, "prompt");
+  }
+
+  /** Asks for a password without echo. */
+  @FunctionalInterface
+  interface PasswordPrompt {
+    /**
+     * @param question what to ask
+     * @return the password, or null when nothing can be asked (no terminal) or nothing was given
+     */
+    char[] ask(String question);
+  }
+
+  private static char[] askOnConsole(String question) {
+    Console console = System.console();
+    return console == null ? null : console.readPassword("%s", question);
+  }
+
   @Override
   public void run() {
     throw new CommandLine.ParameterException(new CommandLine(this), "name a command: send, queue or mx (see --help)");
@@ -42,7 +75,22 @@ public final class RelaymailCommand implements Runnable {
    * @return the configured command line
    */
   public static CommandLine commandLine() {
-    CommandLine cmd = new CommandLine(new RelaymailCommand());
+    return commandLine(new RelaymailCommand());
+  }
+
+  /**
+   * The command line with another environment and password prompt (for tests).
+   *
+   * @param environment looks up environment variables
+   * @param prompt asks for a password
+   * @return the configured command line
+   */
+  static CommandLine commandLine(Function<String, String> environment, PasswordPrompt prompt) {
+    return commandLine(new RelaymailCommand(environment, prompt));
+  }
+
+  private static CommandLine commandLine(RelaymailCommand top) {
+    CommandLine cmd = new CommandLine(top);
     cmd.setExecutionExceptionHandler((ex, line, parseResult) -> {
       boolean verbose = parseResult.expandedArgs().contains("-v") || parseResult.expandedArgs().contains("--verbose");
       PrintWriter err = line.getErr();

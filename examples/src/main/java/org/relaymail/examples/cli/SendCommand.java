@@ -1,15 +1,19 @@
 package org.relaymail.examples.cli;
 
-import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -18,6 +22,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.relaymail.client.ConnectionSettings;
 import org.relaymail.client.Credentials;
 import org.relaymail.client.Envelope;
 import org.relaymail.client.MessageContent;
@@ -49,6 +56,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -65,6 +73,9 @@ import picocli.CommandLine.Spec;
 final class SendCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
+
+  @ParentCommand
+  RelaymailCommand top;
 
   @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "the message (RFC 5322); default: standard input")
   Path file;
@@ -106,6 +117,11 @@ final class SendCommand implements Callable<Integer> {
       description = "environment variable holding the password (default ${DEFAULT-VALUE}); "
           + "when unset, the password is asked for on the terminal")
   String passwordEnv;
+
+  @Option(names = "--cacert", paramLabel = "PEM_FILE",
+      description = "with --host: trust only the CA certificates in this PEM file (instead of the JDK's trust store) "
+          + "when verifying the smarthost's certificate, e.g. for a private CA")
+  Path caCert;
 
   // MX and spool options
   @Option(names = "--helo", paramLabel = "FQDN",
@@ -189,6 +205,9 @@ final class SendCommand implements Callable<Integer> {
     if (helo != null) {
       b.heloName(helo);
     }
+    if (caCert != null) {
+      b.settings(ConnectionSettings.builder().sslContext(trusting(caCert)).build());
+    }
     if (user != null) {
       b.credentials(Credentials.password(user, password()));
     }
@@ -220,20 +239,42 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private char[] password() {
-    String env = System.getenv(passwordEnv);
+    String env = top.environment.apply(passwordEnv);
     if (env != null) {
       return env.toCharArray();
     }
-    Console console = System.console();
-    if (console == null) {
+    char[] p = top.prompt.ask("Password for " + user + " at " + mode.host + ": ");
+    if (p == null) {
       throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE,
           "no password for " + user + ": set $" + passwordEnv + " or run on a terminal to be asked");
     }
-    char[] p = console.readPassword("Password for %s at %s: ", user, mode.host);
-    if (p == null) {
-      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "no password given");
-    }
     return p;
+  }
+
+  /** An SSL context trusting exactly the certificates in a PEM file. */
+  private static SSLContext trusting(Path pem) {
+    try (InputStream in = Files.newInputStream(pem)) {
+      Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
+      if (certs.isEmpty()) {
+        throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "--cacert " + pem + ": no certificate in the file");
+      }
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      int i = 0;
+      for (Certificate c : certs) {
+        trust.setCertificateEntry("ca" + i++, c);
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (NoSuchFileException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "--cacert: no such file: " + pem, e);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE,
+          "--cacert " + pem + ": not a PEM file of X.509 certificates: " + e.getMessage(), e);
+    }
   }
 
   // ---------------------------------------------------------------- MX and spool

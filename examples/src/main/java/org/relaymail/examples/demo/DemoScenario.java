@@ -473,7 +473,7 @@ public final class DemoScenario {
       int bouncesExpected, double sendSeconds, double totalSeconds) {
     out.println();
     out.println("Per destination (recipient outcomes; a recipient may be deferred several times before it ends):");
-    out.printf("  %-24s %-46s %10s %9s %8s %8s %9s%n", "domain", "receiver", "recipients", "delivered", "bounced",
+    out.printf("  %-24s %-48s %10s %9s %8s %8s %9s%n", "domain", "receiver", "recipients", "delivered", "bounced",
         "expired", "deferrals");
     Map<String, Dest> destOf = new LinkedHashMap<>();
     for (Dest d : Dest.values()) {
@@ -492,7 +492,7 @@ public final class DemoScenario {
       Dest d = destOf.get(k);
       String receiver = d == null ? "127.0.0.6 the sender's MX"
           : (d.host == 0 ? "-" : "127.0.0." + d.host) + " " + d.receiver;
-      out.printf("  %-24s %-46s %10s %9d %8d %8d %9d%n", k, receiver,
+      out.printf("  %-24s %-48s %10s %9d %8d %8d %9d%n", k, receiver,
           rcptsPerDomain.containsKey(k) ? rcptsPerDomain.get(k).toString() : "-",
           get(m, DeliveryEvent.Type.DELIVERED), get(m, DeliveryEvent.Type.BOUNCED), get(m, DeliveryEvent.Type.EXPIRED),
           get(m, DeliveryEvent.Type.DEFERRED));

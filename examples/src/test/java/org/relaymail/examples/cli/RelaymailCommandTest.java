@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +24,7 @@ import org.relaymail.testsupport.DnsTestServer;
 import org.relaymail.testsupport.Loopback;
 import org.relaymail.testsupport.ReceivedMessage;
 import org.relaymail.testsupport.ScriptedSmtpServer;
+import org.relaymail.testsupport.TestCertificate;
 import picocli.CommandLine;
 
 /** The command-line tool, run in-process with captured output, against loopback peers. */
@@ -56,7 +59,10 @@ class RelaymailCommandTest {
   }
 
   private static Run run(String... args) {
-    CommandLine cmd = RelaymailCommand.commandLine();
+    return run(RelaymailCommand.commandLine(), args);
+  }
+
+  private static Run run(CommandLine cmd, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     cmd.setOut(new PrintWriter(out, true));
@@ -100,6 +106,83 @@ class RelaymailCommandTest {
     assertEquals(64, r.code(), r.toString());
     assertEquals("relaymail: no password for app: set $RELAYMAIL_TEST_SURELY_UNSET or run on a terminal to be asked",
         r.err().strip());
+  }
+
+  private static ScriptedSmtpServer.Builder tlsAuthSmarthost() {
+    return ScriptedSmtpServer.builder().startTls(TestCertificate.shared()).authMechanisms("PLAIN", "LOGIN")
+        .authRequiresTls(true).user("app", "s3cret pass").requireTls(true);
+  }
+
+  @Test
+  void sendThroughASmarthostWithVerifiedStartTlsAndThePasswordFromTheEnvironment() throws Exception {
+    try (ScriptedSmtpServer smarthost = tlsAuthSmarthost().start()) {
+      String pem = TestCertificate.shared().certificatePem().toString();
+      List<String> asked = new ArrayList<>();
+      CommandLine cmd = RelaymailCommand.commandLine(Map.of("RELAYMAIL_TEST_PW", "s3cret pass")::get, q -> {
+        asked.add(q);
+        return null;
+      });
+      Run r = run(cmd, "send", "--host", "127.0.0.1", "--port", String.valueOf(smarthost.port()),
+          "--tls", "REQUIRED_VERIFIED", "--cacert", pem, "--user", "app", "--password-env", "RELAYMAIL_TEST_PW",
+          "--to", "alice@example.org", "-f", message(MESSAGE).toString());
+
+      assertEquals(0, r.code(), r.toString());
+      assertTrue(r.out().contains("alice@example.org: accepted by 127.0.0.1:" + smarthost.port() + ": 250"), r.out());
+      ReceivedMessage m = smarthost.awaitMessages(1, Duration.ofSeconds(30)).get(0);
+      assertTrue(m.tls(), "the message went over TLS");
+      assertEquals(java.util.Optional.of("app"), m.authenticatedUser());
+      assertEquals(List.of("alice@example.org"), m.recipients());
+      assertEquals(List.of(), asked, "the environment had the password: nothing asked");
+    }
+  }
+
+  @Test
+  void sendAsksForThePasswordWhenTheVariableIsUnset() throws Exception {
+    try (ScriptedSmtpServer smarthost = tlsAuthSmarthost().start()) {
+      List<String> asked = new ArrayList<>();
+      CommandLine cmd = RelaymailCommand.commandLine(Map.<String, String>of()::get, q -> {
+        asked.add(q);
+        return "s3cret pass".toCharArray();
+      });
+      Run r = run(cmd, "send", "--host", "127.0.0.1", "--port", String.valueOf(smarthost.port()),
+          "--cacert", TestCertificate.shared().certificatePem().toString(), "--user", "app",
+          "--to", "alice@example.org", "-f", message(MESSAGE).toString());
+
+      assertEquals(0, r.code(), r.toString());
+      assertEquals(List.of("Password for app at 127.0.0.1: "), asked);
+      assertEquals(java.util.Optional.of("app"), smarthost.awaitMessages(1, Duration.ofSeconds(30)).get(0).authenticatedUser());
+    }
+  }
+
+  @Test
+  void sendWithAWrongPasswordOrAnUntrustedCertificateFailsInOneLine() throws Exception {
+    try (ScriptedSmtpServer smarthost = tlsAuthSmarthost().start()) {
+      String port = String.valueOf(smarthost.port());
+      CommandLine wrongPw = RelaymailCommand.commandLine(Map.of("PW", "wrong")::get, q -> null);
+      Run bad = run(wrongPw, "send", "--host", "127.0.0.1", "--port", port, "--cacert",
+          TestCertificate.shared().certificatePem().toString(), "--user", "app", "--password-env", "PW",
+          "--to", "alice@example.org", "-f", message(MESSAGE).toString());
+      assertTrue(bad.code() != 0, bad.toString());
+      assertTrue(bad.err().startsWith("relaymail: ") && bad.err().contains("535"), bad.err());
+      assertEquals(1, bad.err().strip().lines().count(), bad.err());
+
+      // another self-signed certificate is not the one the server presents: verification fails
+      Path otherCa = TestCertificate.generate().certificatePem();
+      CommandLine rightPw = RelaymailCommand.commandLine(Map.of("PW", "s3cret pass")::get, q -> null);
+      Run untrusted = run(rightPw, "send", "--host", "127.0.0.1", "--port", port, "--cacert", otherCa.toString(),
+          "--user", "app", "--password-env", "PW", "--to", "alice@example.org", "-f", message(MESSAGE).toString());
+      assertTrue(untrusted.code() != 0, untrusted.toString());
+      assertTrue(untrusted.err().startsWith("relaymail: "), untrusted.err());
+      assertEquals(1, untrusted.err().strip().lines().count(), untrusted.err());
+      assertFalse(untrusted.err().contains("\tat "), untrusted.err());
+      assertTrue(smarthost.messages().isEmpty(), "nothing was sent");
+
+      Path notPem = Files.writeString(dir.resolve("junk.pem"), "not a certificate", StandardCharsets.UTF_8);
+      Run junk = run(rightPw, "send", "--host", "127.0.0.1", "--port", port, "--cacert", notPem.toString(),
+          "--user", "app", "--password-env", "PW", "--to", "alice@example.org", "-f", message(MESSAGE).toString());
+      assertEquals(64, junk.code(), junk.toString());
+      assertTrue(junk.err().startsWith("relaymail: --cacert "), junk.err());
+    }
   }
 
   @Test

@@ -32,6 +32,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.relaymail.client.Credentials;
 import org.relaymail.client.Envelope;
@@ -49,6 +50,7 @@ import org.relaymail.protocol.EnhancedStatus;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.protocol.RecipientStatus;
 import org.relaymail.protocol.SmtpReply;
+import org.relaymail.queue.AttemptRecord;
 import org.relaymail.queue.BodyKind;
 import org.relaymail.queue.ClaimedMessage;
 import org.relaymail.queue.DeliveryAttempt;
@@ -65,6 +67,7 @@ import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientOutcome;
 import org.relaymail.queue.RecipientRecord;
 import org.relaymail.queue.RecipientState;
+import org.relaymail.queue.RecordedAttempt;
 import org.relaymail.queue.RetryDecision;
 import org.relaymail.queue.RetryPolicy;
 import org.relaymail.relay.DeliveryEvent;
@@ -109,6 +112,7 @@ import org.slf4j.MDC;
 public final class DeliveryEngine {
   private static final Logger LOG = LoggerFactory.getLogger("org.relaymail.relay.delivery");
   private static final Logger ENGINE = LoggerFactory.getLogger(DeliveryEngine.class);
+  private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   /** Everything the engine needs; built by {@code RelayClient.Builder}. */
   public record Config(
@@ -234,6 +238,12 @@ public final class DeliveryEngine {
           List<ClaimedMessage> claimed = store.claimDue(now, Math.min(room, 500), cfg.leaseDuration());
           if (!claimed.isEmpty()) {
             schedule(claimed);
+            if (claimed.size() < cfg.messagesPerJob()) {
+              // a trickle (messages arriving one by one): let a few milliseconds' worth gather into
+              // the next claim, so that jobs carry several messages per connection lease and their
+              // outcomes share one store write, rather than one message each
+              LockSupport.parkNanos(GATHER_NANOS);
+            }
             continue;
           }
         }
@@ -378,14 +388,13 @@ public final class DeliveryEngine {
         slots.release();
       }
       jobs.decrementAndGet();
-      // Each message is recorded on its own task: concurrent updates let a store share one
-      // fsync among them (group commit) instead of paying one per message in sequence.
+      List<Active> done = new ArrayList<>();
       for (Item it : items) {
         if (it.active.pendingJobs.decrementAndGet() == 0) {
-          Active a = it.active;
-          submit(() -> finish(a));
+          done.add(it.active);
         }
       }
+      finishBatch(done);
     }
   }
 
@@ -648,6 +657,144 @@ public final class DeliveryEngine {
 
   // ---------------------------------------------------------------- recording outcomes
 
+  /** What one message's attempt records: the outcomes, the results decided and the next attempt time. */
+  private record Plan(List<RecipientOutcome> outcomes, Map<Mailbox, Result> decided, Instant next) {
+    DeliveryAttempt attempt() {
+      return new DeliveryAttempt(outcomes, Optional.ofNullable(next));
+    }
+  }
+
+  private Plan plan(Active a, Instant now) {
+    QueuedMessage m = a.message;
+    List<RecipientOutcome> outcomes = new ArrayList<>();
+    Map<Mailbox, Result> decided = new LinkedHashMap<>();
+    Instant next = null;
+    for (RecipientRecord r : m.recipients()) {
+      Result res = a.results.get(r.mailbox());
+      if (res == null || r.state().isFinal()) {
+        continue;
+      }
+      if (res.state == RecipientState.DEFERRED) {
+        RetryDecision d = cfg.retryPolicy().decide(m.arrivalTime(), r.attempts() + 1, false, now);
+        if (d.action() == RetryDecision.Action.EXPIRE) {
+          res = res.expired();
+        } else {
+          Instant at = d.nextAttemptAt().orElseThrow();
+          next = next == null || at.isBefore(next) ? at : next;
+        }
+      }
+      decided.put(r.mailbox(), res);
+      outcomes.add(res.toOutcome(r.mailbox()));
+    }
+    return new Plan(outcomes, decided, next);
+  }
+
+  /**
+   * Records the outcomes of the messages a job finished, all in one {@link QueueStore#recordAttempts}
+   * call (one fsync for the file store instead of a record and a removal per message), completing
+   * those with nothing left to do in the same write. Messages that need more (a bounce, a delay
+   * warning, a success notice, a retry) continue on their own tasks, so that their further writes
+   * still share fsyncs with each other (group commit).
+   */
+  private void finishBatch(List<Active> done) {
+    if (done.isEmpty()) {
+      return;
+    }
+    Instant now = clock.instant();
+    List<Active> batch = new ArrayList<>(done.size());
+    List<Plan> plans = new ArrayList<>(done.size());
+    List<AttemptRecord> records = new ArrayList<>(done.size());
+    for (Active a : done) {
+      a.finishing = true;
+      Plan p = a.abandoned && a.results.isEmpty() ? null : plan(a, now);
+      if (p == null || p.outcomes().isEmpty()) {
+        submit(() -> finish(a));
+        continue;
+      }
+      batch.add(a);
+      plans.add(p);
+      records.add(new AttemptRecord(a.lease, p.attempt(), !wantsSuccessNotice(a.message, p.decided())));
+    }
+    if (records.isEmpty()) {
+      return;
+    }
+    List<RecordedAttempt> results;
+    try {
+      results = store.recordAttempts(records, now);
+    } catch (IOException | RuntimeException e) {
+      ENGINE.error("recording the outcomes of {} messages failed; they will be retried when their leases run out",
+          batch.size(), e);
+      for (Active a : batch) {
+        active.remove(a.message.id());
+      }
+      wakeUp();
+      return;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      Active a = batch.get(i);
+      Plan p = plans.get(i);
+      RecordedAttempt r = results.get(i);
+      QueuedMessage m = a.message;
+      MDC.put("queueId", m.id().toString());
+      boolean more = false;
+      try {
+        if (r.leaseLost().isPresent()) {
+          ENGINE.warn("lease of {} lost before its outcomes were recorded ({}); delivered recipients were kept",
+              m.id(), r.leaseLost().get().getMessage());
+          continue;
+        }
+        QueuedMessage updated = r.message().orElseThrow();
+        logAndTell(m, updated, p.decided(), now);
+        if (r.completed()) {
+          completed(updated, p.decided(), now);
+        } else {
+          more = true;
+          submit(() -> finishRecorded(a, updated, p.decided(), now));
+        }
+      } catch (RuntimeException e) {
+        ENGINE.error("after recording the outcome of {}", m.id(), e);
+      } finally {
+        MDC.remove("queueId");
+        if (!more) {
+          active.remove(m.id());
+        }
+      }
+    }
+    wakeUp();
+  }
+
+  /** NOTIFY=SUCCESS asked for a recipient delivered to a next hop without DSN (see successNotices). */
+  private static boolean wantsSuccessNotice(QueuedMessage m, Map<Mailbox, Result> decided) {
+    if (m.sender().isNull()) {
+      return false;
+    }
+    for (RecipientRecord r : m.recipients()) {
+      Result res = decided.get(r.mailbox());
+      if (res != null && res.state == RecipientState.DELIVERED && res.nextHopLacksDsn
+          && r.notifyOn().contains(NotifyCondition.SUCCESS)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The rest of {@link #finish} for a message whose attempt was recorded by {@link #finishBatch}. */
+  private void finishRecorded(Active a, QueuedMessage updated, Map<Mailbox, Result> decided, Instant now) {
+    QueuedMessage m = a.message;
+    MDC.put("queueId", m.id().toString());
+    try {
+      afterRecord(a, updated, decided, now);
+    } catch (LeaseLostException e) {
+      ENGINE.warn("lease of {} lost: {}", m.id(), e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      ENGINE.error("recording the outcome of {} failed; it will be retried when its lease runs out", m.id(), e);
+    } finally {
+      MDC.remove("queueId");
+      active.remove(m.id());
+      wakeUp();
+    }
+  }
+
   private void finish(Active a) {
     a.finishing = true;
     QueuedMessage m = a.message;
@@ -658,54 +805,19 @@ public final class DeliveryEngine {
         return;
       }
       Instant now = clock.instant();
-      List<RecipientOutcome> outcomes = new ArrayList<>();
-      Map<Mailbox, Result> decided = new LinkedHashMap<>();
-      Instant next = null;
-      for (RecipientRecord r : m.recipients()) {
-        Result res = a.results.get(r.mailbox());
-        if (res == null || r.state().isFinal()) {
-          continue;
-        }
-        if (res.state == RecipientState.DEFERRED) {
-          RetryDecision d = cfg.retryPolicy().decide(m.arrivalTime(), r.attempts() + 1, false, now);
-          if (d.action() == RetryDecision.Action.EXPIRE) {
-            res = res.expired();
-          } else {
-            Instant at = d.nextAttemptAt().orElseThrow();
-            next = next == null || at.isBefore(next) ? at : next;
-          }
-        }
-        decided.put(r.mailbox(), res);
-        outcomes.add(res.toOutcome(r.mailbox()));
-      }
+      Plan p = plan(a, now);
       QueuedMessage updated = m;
-      if (!outcomes.isEmpty()) {
+      if (!p.outcomes().isEmpty()) {
         try {
-          updated = store.recordAttempt(a.lease, new DeliveryAttempt(outcomes, Optional.ofNullable(next)), now);
+          updated = store.recordAttempt(a.lease, p.attempt(), now);
         } catch (LeaseLostException e) {
           ENGINE.warn("lease of {} lost before its outcomes were recorded ({}); delivered recipients were kept",
               m.id(), e.getMessage());
           return;
         }
-        logAndTell(m, updated, decided, now);
+        logAndTell(m, updated, p.decided(), now);
       }
-      notifyOnFailure(a, updated, decided, now);
-      updated = delayWarnings(a, updated, now);
-      successNotices(a, updated, decided);
-      if (updated.allFinal()) {
-        store.complete(a.lease, now);
-        DeliveryReport report = report(updated, decided, now);
-        for (RelayListener l : cfg.listeners()) {
-          try {
-            l.onCompleted(report);
-          } catch (RuntimeException e) {
-            ENGINE.warn("listener {} threw from onCompleted; ignored", l, e);
-          }
-        }
-        completeFuture(m.id(), report);
-      } else {
-        store.releaseLease(a.lease, now);
-      }
+      afterRecord(a, updated, p.decided(), now);
     } catch (LeaseLostException e) {
       ENGINE.warn("lease of {} lost: {}", m.id(), e.getMessage());
     } catch (IOException | RuntimeException e) {
@@ -715,6 +827,33 @@ public final class DeliveryEngine {
       active.remove(m.id());
       wakeUp();
     }
+  }
+
+  /** Notices, then completion or release, once the attempt is recorded. */
+  private void afterRecord(Active a, QueuedMessage recorded, Map<Mailbox, Result> decided, Instant now)
+      throws IOException {
+    QueuedMessage updated = recorded;
+    notifyOnFailure(a, updated, decided, now);
+    updated = delayWarnings(a, updated, now);
+    successNotices(a, updated, decided);
+    if (updated.allFinal()) {
+      store.complete(a.lease, now);
+      completed(updated, decided, now);
+    } else {
+      store.releaseLease(a.lease, now);
+    }
+  }
+
+  private void completed(QueuedMessage updated, Map<Mailbox, Result> decided, Instant now) {
+    DeliveryReport report = report(updated, decided, now);
+    for (RelayListener l : cfg.listeners()) {
+      try {
+        l.onCompleted(report);
+      } catch (RuntimeException e) {
+        ENGINE.warn("listener {} threw from onCompleted; ignored", l, e);
+      }
+    }
+    completeFuture(updated.id(), report);
   }
 
   private void release(Active a) {
