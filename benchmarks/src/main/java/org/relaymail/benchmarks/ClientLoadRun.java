@@ -40,7 +40,7 @@ import org.relaymail.client.TransactionResult;
  * {@code RESULT} line with msgs/s, the sink's CPU share over the measured interval, the peak heap
  * and the allocation per message.
  *
- * <p>Usage: {@code ClientLoadRun <ours|angus|angus-nodelay> <host> <port> <connections>
+ * <p>Usage: {@code ClientLoadRun <ours|ours-w16|ours-noquickack|angus|angus-nodelay> <host> <port> <connections>
  * <messages> <warmup> <sinkPid>}. A program; not thread-safe.
  */
 public final class ClientLoadRun {
@@ -66,11 +66,12 @@ public final class ClientLoadRun {
     byte[] body = message(10 * 1024);
     Sender sender =
         switch (kind) {
-          case "ours" -> new Ours(host, port, conns, body);
+          case "ours" -> new Ours(host, port, conns, body, 0);
+          case "ours-w16" -> new Ours(host, port, conns, body, 16);
           case "ours-noquickack" -> {
             // before SmtpTransport is loaded: for comparison only
             System.setProperty("relaymail.noQuickAck", "true");
-            yield new Ours(host, port, conns, body);
+            yield new Ours(host, port, conns, body, 0);
           }
           case "angus" -> new Angus(host, port, conns, body, false);
           case "angus-nodelay" -> new Angus(host, port, conns, body, true);
@@ -137,12 +138,17 @@ public final class ClientLoadRun {
     private final Envelope env = Envelope.of(FROM, TO);
     private final MessageContent content;
 
-    Ours(String host, int port, int conns, byte[] body) {
+    /** @param window the pipelining window, or 0 for the default (8) */
+    Ours(String host, int port, int conns, byte[] body, int window) {
       content = MessageContent.of(body);
+      ConnectionSettings.Builder settings =
+          ConnectionSettings.builder().timeouts(SmtpTimeouts.all(Duration.ofMinutes(2)));
+      if (window > 0) {
+        settings.pipeliningWindow(window);
+      }
       client = SmtpClient.builder(host, port)
           .tlsMode(TlsMode.NONE).maxConnections(conns).maxMessagesPerConnection(1_000_000)
-          .settings(ConnectionSettings.builder()
-              .timeouts(SmtpTimeouts.all(Duration.ofMinutes(2))).build())
+          .settings(settings.build())
           .build();
     }
 

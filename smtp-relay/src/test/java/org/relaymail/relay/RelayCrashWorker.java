@@ -30,7 +30,7 @@ public final class RelayCrashWorker {
     try (RelayClient relay = RelayClient.builder()
             .spoolDirectory(spool)
             .heloName("relay.example.net")
-            .dns(DnsSettings.builder().server(new InetSocketAddress("127.0.0.1", dnsPort)).timeout(Duration.ofSeconds(2)).build())
+            .dns(DnsSettings.builder().server(new InetSocketAddress("127.0.0.1", dnsPort)).timeout(Duration.ofSeconds(5)).retries(2).build())
             .routing(Routing.builder().mxPort(mxPort).build())
             .build();
         OutputStream accepted = new FileOutputStream(args[4], true)) {

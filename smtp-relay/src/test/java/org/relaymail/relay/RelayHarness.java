@@ -58,7 +58,9 @@ final class RelayHarness implements AutoCloseable {
         .heloName("relay.example.net")
         .clock(clock)
         .listener(events)
-        .dns(DnsSettings.builder().server(dns.socketAddress()).timeout(Duration.ofSeconds(2)).retries(1).build())
+        // Generous: on a loaded 2-core machine a loopback answer can take seconds, and a timed-out
+        // address lookup of the first MX would send the message to the second one.
+        .dns(DnsSettings.builder().server(dns.socketAddress()).timeout(Duration.ofSeconds(5)).retries(2).build())
         .routing(Routing.builder().mxPort(mxPort).build())
         .connectionSettings(ConnectionSettings.builder()
             .timeouts(SmtpTimeouts.all(Duration.ofSeconds(20)).withConnect(Duration.ofSeconds(5)))
