@@ -72,17 +72,7 @@ public final class SmtpClient implements AutoCloseable {
     this.route = b.route.build();
     this.maxConnections = b.maxConnections;
     this.window = b.settings.pipeliningWindow();
-    this.pool =
-        SmtpClientPool.builder()
-            .maxTotal(b.maxConnections)
-            .maxPerRoute(b.maxConnections)
-            .maxMessagesPerConnection(b.maxMessagesPerConnection)
-            .maxConnectionAge(b.maxConnectionAge)
-            .idleTimeout(b.idleTimeout)
-            .leaseTimeout(b.leaseTimeout)
-            .settings(b.settings)
-            .clock(b.clock)
-            .build();
+    this.pool = b.pool.maxTotal(b.maxConnections).maxPerRoute(b.maxConnections).build();
     if (b.executor != null) {
       this.executor = b.executor;
       this.ownedExecutor = null;
@@ -280,14 +270,12 @@ public final class SmtpClient implements AutoCloseable {
   /** Builds an {@link SmtpClient}. Not thread-safe. */
   public static final class Builder {
     private final Route.Builder route;
+    // The pool's own builder holds and checks the pool settings; only what the client adds is here.
+    private final SmtpClientPool.Builder pool =
+        SmtpClientPool.builder().leaseTimeout(Duration.ofMinutes(2));
     private ConnectionSettings settings = ConnectionSettings.defaults();
     private int maxConnections = 4;
-    private int maxMessagesPerConnection = 1000;
-    private Duration maxConnectionAge = Duration.ofMinutes(5);
-    private Duration idleTimeout = Duration.ofSeconds(60);
-    private Duration leaseTimeout = Duration.ofMinutes(2);
     private Executor executor;
-    private Clock clock = Clock.systemUTC();
 
     private Builder(String host, int port) {
       this.route = Route.builder(host, port);
@@ -344,6 +332,7 @@ public final class SmtpClient implements AutoCloseable {
      */
     public Builder settings(ConnectionSettings s) {
       settings = Objects.requireNonNull(s, "settings");
+      pool.settings(s);
       return this;
     }
 
@@ -364,10 +353,7 @@ public final class SmtpClient implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessagesPerConnection(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("maxMessagesPerConnection must be at least 1: " + n);
-      }
-      maxMessagesPerConnection = n;
+      pool.maxMessagesPerConnection(n);
       return this;
     }
 
@@ -376,7 +362,7 @@ public final class SmtpClient implements AutoCloseable {
      * @return this builder
      */
     public Builder maxConnectionAge(Duration d) {
-      maxConnectionAge = Objects.requireNonNull(d, "maxConnectionAge");
+      pool.maxConnectionAge(d);
       return this;
     }
 
@@ -385,7 +371,7 @@ public final class SmtpClient implements AutoCloseable {
      * @return this builder
      */
     public Builder idleTimeout(Duration d) {
-      idleTimeout = Objects.requireNonNull(d, "idleTimeout");
+      pool.idleTimeout(d);
       return this;
     }
 
@@ -394,7 +380,7 @@ public final class SmtpClient implements AutoCloseable {
      * @return this builder
      */
     public Builder leaseTimeout(Duration d) {
-      leaseTimeout = Objects.requireNonNull(d, "leaseTimeout");
+      pool.leaseTimeout(d);
       return this;
     }
 
@@ -413,7 +399,7 @@ public final class SmtpClient implements AutoCloseable {
      * @return this builder
      */
     public Builder clock(Clock c) {
-      clock = Objects.requireNonNull(c, "clock");
+      pool.clock(c);
       return this;
     }
 
