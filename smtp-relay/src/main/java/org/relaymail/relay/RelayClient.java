@@ -76,6 +76,8 @@ import org.slf4j.MDC;
  * on the store's next due time or a new message, never in a sleeping loop. Recipients are grouped
  * by destination; one transaction carries all recipients of a destination, and one pooled
  * connection carries several messages, pipelined when the server offers PIPELINING (RFC 2920).
+ * Unless the TLS policy verifies the host name, destinations whose MX hosts share an address share
+ * its connections (see {@link TlsPolicy}).
  * Each recipient's outcome is recorded in the queue; see {@code DeliveryEngine} for the reply
  * handling by stage. Exactly-once while nothing crashes; after a crash between the remote 250 and
  * the record, or when {@link #close()} must abort a transaction after its final dot, a message

@@ -5,6 +5,14 @@ package org.relaymail.relay;
  * #OPPORTUNISTIC} (RFC 7435: encrypt when offered, never fail because of it); towards a smarthost
  * {@link #REQUIRED_VERIFIED}.
  *
+ * <p>Under a policy that verifies no name ({@link #NONE}, {@link #OPPORTUNISTIC}, {@link
+ * #REQUIRED}) a pooled connection belongs to the server's address, port and settings, not to the
+ * MX host name: destinations whose MX hosts resolve to the same address share connections (as
+ * Postfix's connection cache does), and the name sent as SNI is the MX host name that opened the
+ * route first, whichever destination a later transaction belongs to. Under {@link
+ * #REQUIRED_VERIFIED} and {@link #IMPLICIT} each host name has its own connections, verified
+ * against that name.
+ *
  * <p>Thread-safe (immutable).
  */
 public enum TlsPolicy {

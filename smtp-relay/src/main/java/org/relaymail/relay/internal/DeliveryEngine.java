@@ -98,7 +98,9 @@ import org.slf4j.MDC;
  * at most the poll interval (for stores shared with other processes). Claimed messages are grouped
  * by {@link Destination}; each group goes to a job that resolves the route once and delivers
  * every message of the group through one pooled connection (several pipelined transactions per
- * connection), trying MX addresses in order. When all jobs of a message are done the message's
+ * connection), trying MX addresses in order. The pool key of an address whose TLS mode verifies no
+ * name leaves the MX name out (the first name seen stays its SNI), so that destinations whose MX
+ * hosts share an address share connections. When all jobs of a message are done the message's
  * outcomes are recorded at once, bounces and delay notices are queued, and the message is
  * completed or released for its next attempt.
  *
@@ -166,6 +168,13 @@ public final class DeliveryEngine {
   private final Map<QueueId, CompletableFuture<DeliveryReport>> futures = new ConcurrentHashMap<>();
   private final Cache<QueueId, DeliveryReport> early =
       Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(10)).maximumSize(100_000).build();
+  /**
+   * Routes whose TLS mode verifies no server name, keyed by the route without its TLS server name:
+   * the route (with the MX or smarthost name that first reached the address, sent as SNI) that
+   * every name resolving to that address shares, so that they share pooled connections.
+   */
+  private final Cache<Route, Route> sharedRoutes =
+      Caffeine.newBuilder().expireAfterAccess(Duration.ofHours(1)).maximumSize(10_000).build();
 
   /**
    * Creates the engine; {@link #start()} starts it.
@@ -619,7 +628,14 @@ public final class DeliveryEngine {
         b.credentials(Credentials.password(s.username().get(), s.password().get()));
       }
     }
-    return b.build();
+    Route named = b.build();
+    if (mode.isVerified()) {
+      return named; // the certificate is checked against this name: never shared with another name
+    }
+    // No name is verified: a connection to the same address, port and settings can carry any
+    // destination's transactions (as Postfix reuses its connection cache by address). The first
+    // name that reached an address stays its route's SNI.
+    return sharedRoutes.get(b.tlsServerName(null).build(), k -> named);
   }
 
   private static String relayName(RouteDecision.Target t) {
