@@ -115,6 +115,10 @@ public final class DeliveryEngine {
   private static final Logger LOG = LoggerFactory.getLogger("org.relaymail.relay.delivery");
   private static final Logger ENGINE = LoggerFactory.getLogger(DeliveryEngine.class);
   private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  /** How many threads record finished messages at once (the others leave theirs to them). */
+  private static final int MAX_RECORDERS = 2;
+  /** The most messages recorded in one {@link QueueStore#recordAttempts} call. */
+  private static final int MAX_RECORD_BATCH = 500;
 
   /** Everything the engine needs; built by {@code RelayClient.Builder}. */
   public record Config(
@@ -173,6 +177,10 @@ public final class DeliveryEngine {
    * the route (with the MX or smarthost name that first reached the address, sent as SNI) that
    * every name resolving to that address shares, so that they share pooled connections.
    */
+  /** Finished messages waiting for the next {@link QueueStore#recordAttempts} call; also its lock. */
+  private final ArrayDeque<Active> toRecord = new ArrayDeque<>();
+  /** Threads writing {@link #toRecord} batches now; guarded by {@code toRecord}. */
+  private int recorders;
   private final Cache<Route, Route> sharedRoutes =
       Caffeine.newBuilder().expireAfterAccess(Duration.ofHours(1)).maximumSize(10_000).build();
 
@@ -706,16 +714,68 @@ public final class DeliveryEngine {
   }
 
   /**
-   * Records the outcomes of the messages a job finished, all in one {@link QueueStore#recordAttempts}
-   * call (one fsync for the file store instead of a record and a removal per message), completing
-   * those with nothing left to do in the same write. Messages that need more (a bounce, a delay
-   * warning, a success notice, a retry) continue on their own tasks, so that their further writes
-   * still share fsyncs with each other (group commit).
+   * Hands the messages a job finished to the relay's recorders: whatever has accumulated goes to
+   * the store in one {@link QueueStore#recordAttempts} call, so that the outcomes of many small jobs
+   * (MX delivery to many domains: one or two messages per job) share one write and one fsync. The
+   * calling thread records, and keeps recording what accumulated meanwhile, unless {@link
+   * #MAX_RECORDERS} threads already do (group commit: while one call is in flight the next batch
+   * gathers). A message stays in {@link #active} until its outcome is recorded, so {@link #close}
+   * waits for records in flight.
    */
   private void finishBatch(List<Active> done) {
     if (done.isEmpty()) {
       return;
     }
+    synchronized (toRecord) {
+      toRecord.addAll(done);
+      if (recorders >= MAX_RECORDERS) {
+        return; // a recorder in flight takes them with its next call
+      }
+      recorders++;
+    }
+    boolean left = false;
+    try {
+      while (true) {
+        List<Active> batch;
+        synchronized (toRecord) {
+          if (toRecord.isEmpty()) {
+            recorders--;
+            left = true;
+            return;
+          }
+          batch = new ArrayList<>(Math.min(toRecord.size(), MAX_RECORD_BATCH));
+          while (!toRecord.isEmpty() && batch.size() < MAX_RECORD_BATCH) {
+            batch.add(toRecord.poll());
+          }
+        }
+        try {
+          recordBatch(batch);
+        } catch (RuntimeException e) {
+          ENGINE.error("recording the outcomes of {} messages failed; they will be retried when their leases run out",
+              batch.size(), e);
+          for (Active a : batch) {
+            active.remove(a.message.id());
+          }
+          wakeUp();
+        }
+      }
+    } finally {
+      if (!left) {
+        synchronized (toRecord) {
+          recorders--;
+        }
+      }
+    }
+  }
+
+  /**
+   * Records the outcomes of finished messages, all in one {@link QueueStore#recordAttempts}
+   * call (one fsync for the file store instead of a record and a removal per message), completing
+   * those with nothing left to do in the same write. Messages that need more (a bounce, a delay
+   * warning, a success notice, a retry) continue on their own tasks, so that their further writes
+   * still share fsyncs with each other (group commit).
+   */
+  private void recordBatch(List<Active> done) {
     Instant now = clock.instant();
     List<Active> batch = new ArrayList<>(done.size());
     List<Plan> plans = new ArrayList<>(done.size());
