@@ -186,6 +186,17 @@ public final class FileQueueStore implements QueueStore {
     engine.releaseLease(lease, now);
   }
 
+  /**
+   * True: {@link #recordAttempts} writes a whole batch under one lock and makes it durable with one
+   * fsync.
+   *
+   * @return true
+   */
+  @Override
+  public boolean batchesAttemptRecords() {
+    return true;
+  }
+
   /** One fsync for the whole batch; see {@link QueueStore#recordAttempts}. */
   @Override
   public List<RecordedAttempt> recordAttempts(List<AttemptRecord> records, Instant now) throws IOException {

@@ -14,7 +14,11 @@ import org.relaymail.protocol.Mailbox;
  * A {@link QueueStore} that forwards every call to another store, for decorators that change or
  * observe a few calls (metrics, auditing, a submit-only view) and leave the rest alone: subclass it
  * and override what you need. Methods added to {@link QueueStore} later are forwarded here too, so
- * a decorator keeps the wrapped store's own implementation of them.
+ * a decorator keeps the wrapped store's own implementation of them. Two are not forwarded, on
+ * purpose: {@link QueueStore#recordAttempts} keeps its default (one {@link #recordAttempt} and
+ * {@link #complete} per entry, through this class, so that a decorator overriding those sees every
+ * record) and so {@link QueueStore#batchesAttemptRecords} keeps its default, false. A decorator that
+ * wants the wrapped store's batched writes overrides both to forward them.
  *
  * <p>Thread-safe when the wrapped store is.
  */

@@ -151,6 +151,20 @@ public interface QueueStore extends AutoCloseable {
   }
 
   /**
+   * Tells whether {@link #recordAttempts} makes a whole batch durable with one write, so that a
+   * caller with many messages' attempts to record (a relay finishing many small deliveries) gains by
+   * gathering them into few calls rather than making many calls at once. False (the default) for a
+   * store that records entry by entry, as the default {@link #recordAttempts} does: there, calls
+   * made in parallel finish sooner than one long call. {@link FileQueueStore} returns true.
+   * Thread-safe implementations return a constant.
+   *
+   * @return whether one {@link #recordAttempts} call costs about one write, however many entries it has
+   */
+  default boolean batchesAttemptRecords() {
+    return false;
+  }
+
+  /**
    * Records that a notification (delay warning or bounce) was sent for some recipients, durably.
    *
    * @param lease the current lease

@@ -179,6 +179,8 @@ public final class DeliveryEngine {
    */
   /** Finished messages waiting for the next {@link QueueStore#recordAttempts} call; also its lock. */
   private final ArrayDeque<Active> toRecord = new ArrayDeque<>();
+  /** Whether finished messages of all jobs gather into shared record calls (see {@link #finishBatch}). */
+  private final boolean coalesceRecords;
   /** Threads writing {@link #toRecord} batches now; guarded by {@code toRecord}. */
   private int recorders;
   private final Cache<Route, Route> sharedRoutes =
@@ -194,6 +196,7 @@ public final class DeliveryEngine {
     this.store = config.store();
     this.clock = config.clock();
     this.slots = new Semaphore(config.maxConcurrentDeliveries());
+    this.coalesceRecords = config.store().batchesAttemptRecords();
   }
 
   /** Starts the dispatcher thread. */
@@ -720,10 +723,16 @@ public final class DeliveryEngine {
    * calling thread records, and keeps recording what accumulated meanwhile, unless {@link
    * #MAX_RECORDERS} threads already do (group commit: while one call is in flight the next batch
    * gathers). A message stays in {@link #active} until its outcome is recorded, so {@link #close}
-   * waits for records in flight.
+   * waits for records in flight. Only for a store that {@linkplain QueueStore#batchesAttemptRecords
+   * batches} its records; with any other, each job records its own messages, in parallel.
    */
   private void finishBatch(List<Active> done) {
     if (done.isEmpty()) {
+      return;
+    }
+    if (!coalesceRecords) {
+      // a store that records entry by entry: jobs recording in parallel finish sooner
+      recordBatch(done);
       return;
     }
     synchronized (toRecord) {
