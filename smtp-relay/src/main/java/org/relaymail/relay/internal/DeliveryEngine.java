@@ -989,9 +989,14 @@ public final class DeliveryEngine {
         case EXPIRED -> "expired";
         default -> "bounced";
       };
-      LOG.info("to=<{}>, relay={}, delay={}, tries={}, dsn={}, status={} ({})",
-          e.getKey().address(), res.relay == null ? "none" : res.relay, seconds(delay), attempts,
-          status(res.reply), status, oneLine(res.reply));
+      if (LOG.isInfoEnabled()) { // the arguments cost more than the call: format them only when logged
+        LOG.info("to=<{}>, relay={}, delay={}, tries={}, dsn={}, status={} ({})",
+            e.getKey().address(), res.relay == null ? "none" : res.relay, seconds(delay), attempts,
+            status(res.reply), status, oneLine(res.reply));
+      }
+      if (cfg.listeners().isEmpty()) {
+        continue;
+      }
       DeliveryEvent.Type type = switch (res.state) {
         case DELIVERED -> DeliveryEvent.Type.DELIVERED;
         case DEFERRED -> DeliveryEvent.Type.DEFERRED;
