@@ -1,0 +1,51 @@
+package org.relaymail.relay;
+
+import java.io.IOException;
+import java.util.Objects;
+
+/**
+ * The running relay answered an admin request with an error ({@link RelayAdmin}): its message is
+ * the relay's, and {@link #code()} says what kind of error it is: {@code bad-request}, {@code
+ * too-large}, {@code unknown-operation}, {@code unsupported-version}, {@code forbidden} (the caller
+ * is not the relay's user), {@code busy} (too many admin connections), {@code io} (the relay's queue
+ * store failed), {@code unavailable} (the relay is closing), {@code internal}, or {@code protocol}
+ * when the relay's answer itself could not be understood.
+ *
+ * <p>Thread-safe (immutable after construction).
+ */
+public final class RelayAdminException extends IOException {
+  private static final long serialVersionUID = 1L;
+  private final String code;
+
+  /**
+   * Creates the exception.
+   *
+   * @param code the error code
+   * @param message the relay's message
+   */
+  public RelayAdminException(String code, String message) {
+    super(message);
+    this.code = Objects.requireNonNull(code, "code");
+  }
+
+  /**
+   * Creates the exception with a cause.
+   *
+   * @param code the error code
+   * @param message the message
+   * @param cause the cause
+   */
+  public RelayAdminException(String code, String message, Throwable cause) {
+    super(message, cause);
+    this.code = Objects.requireNonNull(code, "code");
+  }
+
+  /**
+   * The error code the relay sent.
+   *
+   * @return e.g. {@code bad-request}
+   */
+  public String code() {
+    return code;
+  }
+}
