@@ -2,6 +2,7 @@ package org.relaymail.relay;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -119,9 +120,12 @@ public final class RelayAdmin implements QueueAdministration, AutoCloseable {
     RelayAdmin admin = new RelayAdmin(socket, io, timeout);
     try {
       admin.hello();
-    } catch (IOException | RuntimeException e) {
+    } catch (RelayAdminException | RuntimeException e) {
       io.close();
       throw e;
+    } catch (IOException e) {
+      io.close();
+      throw admin.channelFailure(e);
     }
     return admin;
   }
@@ -306,7 +310,10 @@ public final class RelayAdmin implements QueueAdministration, AutoCloseable {
       // the conversation is out of step: no further request on this connection
       broken = e.toString();
       io.close();
-      throw e;
+      if (e instanceof RelayAdminException || e instanceof RuntimeException) {
+        throw e;
+      }
+      throw channelFailure((IOException) e);
     }
     if (raw == null) {
       throw relayError(status);
@@ -320,6 +327,11 @@ public final class RelayAdmin implements QueueAdministration, AutoCloseable {
       }
     }
     return out;
+  }
+
+  private RelayAdminException channelFailure(IOException e) {
+    return new RelayAdminException(e instanceof SocketTimeoutException ? "timeout" : "closed",
+        "the admin connection to " + socket + " failed: " + e.getMessage(), e);
   }
 
   /** Reads an OK or ERR line. */

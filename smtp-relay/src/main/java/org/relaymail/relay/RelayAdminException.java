@@ -8,8 +8,10 @@ import java.util.Objects;
  * the relay's, and {@link #code()} says what kind of error it is: {@code bad-request}, {@code
  * too-large}, {@code unknown-operation}, {@code unsupported-version}, {@code forbidden} (the caller
  * is not the relay's user), {@code busy} (too many admin connections), {@code io} (the relay's queue
- * store failed), {@code unavailable} (the relay is closing), {@code internal}, or {@code protocol}
- * when the relay's answer itself could not be understood.
+ * store failed), {@code unavailable} (the relay is closing), {@code internal}; or, found on this
+ * side, {@code protocol} when the relay's answer could not be understood, {@code timeout} when it
+ * did not come in time, and {@code closed} when the connection ended (the relay stopped). After
+ * {@code protocol}, {@code timeout} or {@code closed} the connection is unusable: connect again.
  *
  * <p>Thread-safe (immutable after construction).
  */

@@ -56,6 +56,8 @@ public final class AdminServer implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
   /** The longest socket path the kernel takes: {@code sun_path} is 108 bytes with the final NUL. */
   public static final int MAX_PATH_BYTES = 107;
+  /** How long a closing connection waits for the peer to finish sending. */
+  private static final Duration LINGER = Duration.ofSeconds(1);
 
   /**
    * Limits of the server.
@@ -323,38 +325,49 @@ public final class AdminServer implements Closeable {
     }
 
     void refuse(String code, String message) {
-      try (LineChannel c = io) {
-        c.writeLines(List.of(error(code, message)), deadline(Duration.ofSeconds(1)));
+      try {
+        io.writeLines(List.of(error(code, message)), deadline(Duration.ofSeconds(1)));
       } catch (IOException e) {
         LOG.debug("admin channel: refusing a connection ({}) failed", code, e);
+      } finally {
+        finish();
+      }
+    }
+
+    /** Closes after the last answer without letting unread input reset the connection. */
+    void finish() {
+      try {
+        io.lingerClose(LINGER, AdminProtocol.MAX_REQUEST_LINE);
+      } catch (IOException e) {
+        LOG.debug("admin channel: closing a connection failed", e);
       }
     }
 
     void serve() {
-      try (LineChannel c = io) {
-        Optional<String> denied = checkPeer(c.channel());
+      try {
+        Optional<String> denied = checkPeer(io.channel());
         if (denied.isPresent()) {
           LOG.warn("admin channel: refused a connection: {}", denied.get());
-          c.writeLines(List.of(error(AdminProtocol.ERR_FORBIDDEN, denied.get())), deadline(settings.requestTimeout()));
+          io.writeLines(List.of(error(AdminProtocol.ERR_FORBIDDEN, denied.get())), deadline(settings.requestTimeout()));
           return;
         }
-        String hello = c.readLine(AdminProtocol.MAX_REQUEST_LINE, deadline(settings.idleTimeout()));
+        String hello = io.readLine(AdminProtocol.MAX_REQUEST_LINE, deadline(settings.idleTimeout()));
         if (hello == null) {
           return;
         }
         String refusal = checkHello(hello);
         if (refusal != null) {
-          c.writeLines(List.of(refusal), deadline(settings.requestTimeout()));
+          io.writeLines(List.of(refusal), deadline(settings.requestTimeout()));
           return;
         }
-        c.writeLines(List.of(AdminLine.of(AdminProtocol.OK).put("version", AdminProtocol.VERSION).build().encode()),
+        io.writeLines(List.of(AdminLine.of(AdminProtocol.OK).put("version", AdminProtocol.VERSION).build().encode()),
             deadline(settings.requestTimeout()));
         while (!closed) {
-          String request = c.readLine(AdminProtocol.MAX_REQUEST_LINE, deadline(settings.idleTimeout()));
+          String request = io.readLine(AdminProtocol.MAX_REQUEST_LINE, deadline(settings.idleTimeout()));
           if (request == null) {
             return;
           }
-          c.writeLines(handle(request), deadline(settings.requestTimeout()));
+          io.writeLines(handle(request), deadline(settings.requestTimeout()));
         }
       } catch (LineChannel.LineTooLongException e) {
         LOG.warn("admin channel: a request line over {} bytes; connection closed", AdminProtocol.MAX_REQUEST_LINE);
@@ -372,11 +385,7 @@ public final class AdminServer implements Closeable {
         }
       } finally {
         live.remove(this);
-        try {
-          io.close();
-        } catch (IOException e) {
-          LOG.debug("admin channel: closing a connection failed", e);
-        }
+        finish();
       }
     }
   }

@@ -6,6 +6,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -140,7 +143,19 @@ public final class LineChannel implements Closeable {
     for (String l : lines) {
       out.put(l.getBytes(StandardCharsets.US_ASCII)).put((byte) '\n');
     }
-    out.flip();
+    write(out.array(), deadlineNanos);
+  }
+
+  /**
+   * Writes bytes as they are.
+   *
+   * @param bytes the bytes
+   * @param deadlineNanos {@link System#nanoTime()} by which everything must be written
+   * @throws SocketTimeoutException past the deadline
+   * @throws IOException on a socket error
+   */
+  public void write(byte[] bytes, long deadlineNanos) throws IOException {
+    ByteBuffer out = ByteBuffer.wrap(bytes);
     while (out.hasRemaining()) {
       if (channel.write(out) == 0) {
         await(SelectionKey.OP_WRITE, deadlineNanos);
@@ -154,10 +169,53 @@ public final class LineChannel implements Closeable {
       throw new SocketTimeoutException("the peer did not " + (op == SelectionKey.OP_READ ? "send" : "read")
           + " in time");
     }
-    key.interestOps(op);
-    selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-    selector.selectedKeys().clear();
-    key.interestOps(0);
+    try {
+      key.interestOps(op);
+      selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+      selector.selectedKeys().clear();
+      key.interestOps(0);
+    } catch (CancelledKeyException | ClosedSelectorException e) {
+      // closed by abort() from another thread
+      throw (IOException) new AsynchronousCloseException().initCause(e);
+    }
+  }
+
+  /**
+   * Closes politely after a last answer: ends the output, then reads and drops what the peer still
+   * sends (up to a bound of bytes and time) before closing, so that input left unread does not make
+   * the kernel reset the connection and destroy the answer before the peer reads it.
+   *
+   * @param max how long to wait for the peer to finish
+   * @param maxBytes how much to drop at most
+   * @throws IOException if closing fails
+   */
+  public void lingerClose(java.time.Duration max, int maxBytes) throws IOException {
+    try {
+      if (channel.isOpen()) {
+        channel.shutdownOutput();
+        long deadline = System.nanoTime() + max.toNanos();
+        ByteBuffer sink = ByteBuffer.allocate(8192);
+        int dropped = 0;
+        while (dropped < maxBytes) {
+          sink.clear();
+          int n = channel.read(sink);
+          if (n < 0) {
+            break;
+          }
+          dropped += n;
+          if (n == 0) {
+            await(SelectionKey.OP_READ, deadline);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // the peer is gone or too slow: nothing more to protect
+      if (!(e instanceof SocketTimeoutException) && channel.isOpen()) {
+        throw e;
+      }
+    } finally {
+      close();
+    }
   }
 
   /**
