@@ -13,7 +13,7 @@ import java.util.Optional;
 
 /**
  * One line of the admin protocol: a word, then {@code key=value} fields separated by single spaces.
- * Keys are lower-case ASCII words; values are percent-escaped UTF-8 in which every byte outside
+ * The word and the keys are ASCII letters, digits, {@code -}, {@code .} and {@code _}; values are percent-escaped UTF-8 in which every byte outside
  * {@code 0x21..0x7E}, and {@code %} itself, is written {@code %XX}, so a value can hold anything
  * (spaces, CR, LF, any Unicode) and a line is always printable US-ASCII without CR or LF. A key may
  * repeat (a list). Immutable and thread-safe.
@@ -26,7 +26,8 @@ public record AdminLine(String word, List<Map.Entry<String, String>> fields) {
   /**
    * Checks the line.
    *
-   * @throws IllegalArgumentException if the word or a key is not a lower-case word
+   * @throws IllegalArgumentException if the word or a key is empty, longer than 64 characters or
+   *     holds another character
    */
   public AdminLine {
     requireWord(word, "word");

@@ -240,6 +240,8 @@ public final class AdminServer implements Closeable {
         closeQuietly(ch);
         continue;
       }
+      // refused here, on the accept thread (at most about a second each, see finish()), so that a
+      // burst of connections never costs more threads than the cap
       if (live.size() >= settings.maxConnections()) {
         c.refuse(AdminProtocol.ERR_BUSY, "the relay serves at most " + settings.maxConnections()
             + " admin connections at once; try again");
