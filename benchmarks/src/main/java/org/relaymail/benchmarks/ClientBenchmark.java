@@ -55,7 +55,7 @@ public final class ClientBenchmark {
    * @param args {@code --runs N} (default 5), {@code --scale F} (message counts times F, for a
    *     quick check), {@code --only S} (scenarios whose name contains S; repeatable), {@code
    *     --clients a,b} (default {@code ours,angus-nodelay,angus,smtp-source}; also {@code
-   *     ours-noquickack} and {@code ours-w16}, a window of 16)
+   *     ours-noquickack}, {@code ours-w8} (the window before it became 16) and {@code ours-w16})
    * @throws Exception on failure
    */
   public static void main(String[] args) throws Exception {
