@@ -189,6 +189,36 @@ class QueueCommandLiveTest {
   }
 
   @Test
+  void aRelayWithItsSocketElsewhereIsReachedWithAdminSocket() throws Exception {
+    Path other = dir.resolve("other");
+    Path socket = dir.resolve("elsewhere.sock");
+    try (RelayClient elsewhere = RelayClient.builder().spoolDirectory(other).heloName("relay.example.com")
+        .dns(DnsSettings.builder().server(dns.socketAddress()).build())
+        // nothing listens there: the message stays deferred
+        .routing(Routing.builder().mxPort(Loopback.freePort(Loopback.v4(2))).build())
+        .adminSocket(socket).build()) {
+      String text = "From: <app@example.com>\r\nSubject: x\r\n\r\nHello.\r\n";
+      QueueId id = elsewhere.send(OutgoingMessage.builder().sender("app@example.com").recipient("z@example.org")
+          .content(text.getBytes(StandardCharsets.US_ASCII)).build()).queueId();
+
+      Run noSocket = run("queue", "hold", "--spool", other.toString(), id.value());
+      assertEquals(75, noSocket.code(), "locked, and nothing answers at other/admin.sock: " + noSocket);
+      Run viaSocket = run("queue", "hold", "--spool", other.toString(), "--admin-socket", socket.toString(), id.value());
+      assertEquals(0, viaSocket.code(), viaSocket.toString());
+      assertTrue(elsewhere.inspect(id).orElseThrow().held());
+    }
+  }
+
+  @Test
+  void theHelpNamesTheOptions() {
+    Run help = run("queue", "hold", "--help");
+    assertEquals(0, help.code());
+    assertTrue(help.out().contains("--offline") && help.out().contains("--admin-socket"), help.out());
+    Run queueHelp = run("queue", "--help");
+    assertTrue(queueHelp.out().contains("through the relay running on the spool"), queueHelp.out());
+  }
+
+  @Test
   void afterTheRelayStopsReadsUseTheSpoolAndChangesNeedOffline() throws Exception {
     QueueId a = send("a@example.org", "after stop");
     await("the first attempt", () -> attempts(a) == 1);
