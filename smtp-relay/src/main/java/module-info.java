@@ -6,6 +6,7 @@ module org.relaymail.relay {
   requires org.dnsjava;
   requires com.github.benmanes.caffeine;
   requires org.slf4j;
+  requires jdk.net;
   requires static jakarta.mail;
   exports org.relaymail.relay;
 }

@@ -40,7 +40,7 @@ import org.relaymail.client.TransactionResult;
  * {@code RESULT} line with msgs/s, the sink's CPU share over the measured interval, the peak heap
  * and the allocation per message.
  *
- * <p>Usage: {@code ClientLoadRun <ours|ours-w16|ours-noquickack|angus|angus-nodelay> <host> <port> <connections>
+ * <p>Usage: {@code ClientLoadRun <ours|ours-w8|ours-w16|ours-noquickack|angus|angus-nodelay> <host> <port> <connections>
  * <messages> <warmup> <sinkPid>}. A program; not thread-safe.
  */
 public final class ClientLoadRun {
@@ -67,6 +67,7 @@ public final class ClientLoadRun {
     Sender sender =
         switch (kind) {
           case "ours" -> new Ours(host, port, conns, body, 0);
+          case "ours-w8" -> new Ours(host, port, conns, body, 8);
           case "ours-w16" -> new Ours(host, port, conns, body, 16);
           case "ours-noquickack" -> {
             // before SmtpTransport is loaded: for comparison only

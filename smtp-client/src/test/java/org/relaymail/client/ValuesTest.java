@@ -185,7 +185,7 @@ class ValuesTest {
   @Test
   void settingsAndTimeoutsRejectImpossibleValues() {
     ConnectionSettings d = ConnectionSettings.defaults();
-    assertEquals(8, d.pipeliningWindow());
+    assertEquals(16, d.pipeliningWindow());
     assertEquals(100, d.maxRecipientsPerTransaction());
     assertFalse(d.allowAuthWithoutTls());
     assertTrue(d.tcpNoDelay());

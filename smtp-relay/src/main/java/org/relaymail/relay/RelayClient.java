@@ -2,6 +2,7 @@ package org.relaymail.relay;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -9,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
@@ -27,6 +29,7 @@ import org.relaymail.queue.BodyKind;
 import org.relaymail.queue.FailureClass;
 import org.relaymail.queue.NewMessage;
 import org.relaymail.queue.NewRecipient;
+import org.relaymail.queue.NoSuchMessageException;
 import org.relaymail.queue.NotifyCondition;
 import org.relaymail.queue.QueueCounts;
 import org.relaymail.queue.QueueId;
@@ -47,6 +50,8 @@ import org.relaymail.relay.internal.PreparedMessage;
 import org.relaymail.relay.internal.ResolverTransport;
 import org.relaymail.relay.internal.Router;
 import org.relaymail.relay.internal.Threads;
+import org.relaymail.relay.internal.admin.AdminOperations;
+import org.relaymail.relay.internal.admin.AdminServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -97,9 +102,17 @@ import org.slf4j.MDC;
  * hours, as the mission asks: shorter than RFC 5321 section 4.5.4.1 recommends (at least 30
  * minutes apart, give up after 4 to 5 days); use {@link RetryPolicy#rfc5321()} for that profile.
  *
+ * <h2>Administration</h2>
+ *
+ * The {@link QueueAdministration} methods (list, inspect, hold, release, retry now, delete,
+ * bounce) work in this process. A relay on a spool directory also serves them to other processes
+ * of the same user through a local admin channel, a Unix-domain socket at {@code
+ * <spool>/admin.sock} ({@link RelayAdmin}, and the {@code relaymail queue} commands); see {@link
+ * Builder#adminSocket}.
+ *
  * <p>Thread-safe: {@code send} and the administration methods may be called from any thread.
  */
-public final class RelayClient implements AutoCloseable {
+public final class RelayClient implements QueueAdministration, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RelayClient.class);
 
   private final QueueStore store;
@@ -115,6 +128,7 @@ public final class RelayClient implements AutoCloseable {
   private final long maxMessageSize;
   private volatile boolean closed;
   private final Thread storeWatcher;
+  private final AdminServer admin;
 
   private RelayClient(Builder b, QueueStore store, boolean ownsStore) {
     this.store = store;
@@ -149,10 +163,134 @@ public final class RelayClient implements AutoCloseable {
         hostFailures, new BounceBuilder(preparer.heloName(), b.clock, (int) Math.min(Integer.MAX_VALUE, b.bounceFullReturnCap),
             MessagePreparer::randomId),
         b.maxConcurrentDeliveries, b.maxActiveMessages, b.messagesPerJob, b.leaseDuration, b.pollInterval));
+    this.admin = startAdmin(b, ownsStore);
     engine.start();
     this.storeWatcher = watch(store);
     LOG.info("relay started: helo={}, routing={}, retry={}, store={}", preparer.heloName(), b.routing,
         b.retryPolicy, store.getClass().getSimpleName());
+  }
+
+  /**
+   * Starts the admin channel the builder asks for, before any delivery starts. Where the default
+   * channel cannot exist here (a path over the socket limit, no Unix-domain sockets, no POSIX
+   * permissions) the relay runs without it and says so; an explicitly asked channel, or any other
+   * failure, stops the start after releasing what the constructor set up.
+   */
+  private AdminServer startAdmin(Builder b, boolean ownsStore) {
+    Path socket = b.adminDisabled ? null
+        : b.adminSocket != null ? b.adminSocket
+        : ownsStore && b.spool != null ? RelayAdmin.defaultSocket(b.spool) : null;
+    if (socket == null) {
+      return null;
+    }
+    try {
+      return AdminServer.start(socket, new Admin(), AdminServer.Settings.defaults());
+    } catch (AdminServer.UnsupportedHereException e) {
+      if (b.adminSocket == null) {
+        LOG.warn("running without an admin channel: {} (Builder.adminSocket(Path) chooses another path,"
+            + " disableAdminSocket() silences this)", e.getMessage());
+        return null;
+      }
+      abandon();
+      throw new IllegalStateException("cannot serve the admin channel at " + socket + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      abandon();
+      throw new UncheckedIOException("cannot serve the admin channel at " + socket + ": " + e.getMessage()
+          + " (Builder.disableAdminSocket() runs the relay without one)", e);
+    } catch (RuntimeException e) {
+      abandon();
+      throw e;
+    }
+  }
+
+  /** Releases what the constructor set up when the start fails before the engine runs. */
+  private void abandon() {
+    closed = true;
+    pool.close();
+    if (ownExecutor != null) {
+      ownExecutor.shutdownNow();
+    }
+    if (ownsStore) {
+      try {
+        store.close();
+      } catch (IOException e) {
+        LOG.warn("closing the queue store failed", e);
+      }
+    }
+  }
+
+  /** The admin channel's view of this client. */
+  private final class Admin implements AdminOperations {
+    @Override
+    public QueuePage list(QueueQuery query) throws IOException {
+      return RelayClient.this.list(query);
+    }
+
+    @Override
+    public Optional<QueuedMessage> inspect(QueueId id) throws IOException {
+      return RelayClient.this.inspect(id);
+    }
+
+    @Override
+    public QueueCounts counts() throws IOException {
+      return RelayClient.this.counts();
+    }
+
+    @Override
+    public boolean hold(QueueId id) throws IOException {
+      return RelayClient.this.hold(id);
+    }
+
+    @Override
+    public boolean release(QueueId id) throws IOException {
+      return RelayClient.this.release(id);
+    }
+
+    @Override
+    public boolean retryNow(QueueId id) throws IOException {
+      return RelayClient.this.retryNow(id);
+    }
+
+    @Override
+    public int retryAllNow() throws IOException {
+      return RelayClient.this.retryAllNow();
+    }
+
+    @Override
+    public boolean delete(QueueId id) throws IOException {
+      return RelayClient.this.delete(id);
+    }
+
+    @Override
+    public boolean bounce(QueueId id) throws IOException {
+      return RelayClient.this.bounce(id);
+    }
+
+    @Override
+    public Optional<byte[]> headerSection(QueueId id, int maxBytes) throws IOException {
+      byte[] start;
+      try (InputStream in = store.openContent(id)) {
+        start = in.readNBytes(maxBytes);
+      } catch (NoSuchMessageException e) {
+        return Optional.empty();
+      }
+      for (int i = 0; i + 3 < start.length; i++) {
+        if (start[i] == '\r' && start[i + 1] == '\n' && start[i + 2] == '\r' && start[i + 3] == '\n') {
+          return Optional.of(Arrays.copyOf(start, i + 2));
+        }
+      }
+      return Optional.of(start);
+    }
+  }
+
+  /**
+   * The admin channel's socket, where {@link RelayAdmin} (and {@code relaymail queue}) reach this
+   * relay from another process.
+   *
+   * @return the socket file, or empty when this relay serves no admin channel
+   */
+  public Optional<Path> adminSocket() {
+    return Optional.ofNullable(admin).map(AdminServer::path);
   }
 
   /**
@@ -427,8 +565,9 @@ public final class RelayClient implements AutoCloseable {
    * final replies of transactions in flight, and leaves everything else queued: a new client on
    * the same store resumes it. Past the timeout, transactions still in flight are aborted; one cut
    * after its final dot may be delivered again later (a possible duplicate). Futures of messages
-   * not finished complete with {@link RelayClosedException}. Closes the store when the builder
-   * created it ({@link Builder#spoolDirectory}). Idempotent.
+   * not finished complete with {@link RelayClosedException}. Closes the admin channel first (its
+   * socket file is deleted), and the store when the builder created it ({@link
+   * Builder#spoolDirectory}). Idempotent.
    */
   @Override
   public void close() {
@@ -436,6 +575,9 @@ public final class RelayClient implements AutoCloseable {
       return;
     }
     closed = true;
+    if (admin != null) {
+      admin.close();
+    }
     boolean clean = engine.close(closeTimeout);
     if (storeWatcher != null) {
       storeWatcher.interrupt();
@@ -494,6 +636,8 @@ public final class RelayClient implements AutoCloseable {
     private long bounceFullReturnCap = 50 * 1024;
     private boolean addDate = true;
     private boolean addMessageId = true;
+    private Path adminSocket;
+    private boolean adminDisabled;
 
     private Builder() {}
 
@@ -512,7 +656,9 @@ public final class RelayClient implements AutoCloseable {
 
     /**
      * Uses the embedded default store, a {@code FileQueueStore} in this directory (created if
-     * missing; one process per directory), closed by {@link RelayClient#close()}.
+     * missing; one process per directory), closed by {@link RelayClient#close()}. The relay serves
+     * its admin channel at {@code <directory>/admin.sock} unless told otherwise ({@link
+     * #adminSocket}, {@link #disableAdminSocket}).
      *
      * @param directory the spool directory
      * @return this builder
@@ -520,6 +666,47 @@ public final class RelayClient implements AutoCloseable {
     public Builder spoolDirectory(Path directory) {
       this.spool = Objects.requireNonNull(directory, "directory");
       this.store = null;
+      return this;
+    }
+
+    /**
+     * Serves the admin channel on a Unix-domain socket at this path instead of the default {@code
+     * <spool>/admin.sock}, with any store ({@link RelayAdmin#connectSocket}). The socket is made
+     * owner-only ({@code rw-------}) and peers must be this process's user (or root); a socket
+     * file left by a crashed process is replaced when nothing answers on it. {@link #build()}
+     * fails if the channel cannot be served there.
+     *
+     * <p>By default a relay on a {@link #spoolDirectory spool directory} serves the channel at
+     * {@code <spool>/admin.sock} ({@link RelayAdmin#defaultSocket}), which the {@code relaymail
+     * queue} commands use; where that path is too long for a socket (over 107 bytes) or the
+     * platform cannot secure it, the relay starts without it and logs a warning. A relay on an
+     * application-supplied {@link #store store} serves none unless given a path here.
+     *
+     * @param socket the socket file (its directory must exist), at most 107 bytes long
+     * @return this builder
+     * @throws IllegalArgumentException if the path is longer than a Unix-domain socket path may be
+     */
+    public Builder adminSocket(Path socket) {
+      Objects.requireNonNull(socket, "socket");
+      try {
+        AdminServer.checkLength(socket);
+      } catch (AdminServer.UnsupportedHereException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+      this.adminSocket = socket;
+      this.adminDisabled = false;
+      return this;
+    }
+
+    /**
+     * Serves no admin channel: the queue is administered only through this client's methods (and,
+     * once the relay has stopped, directly on its store).
+     *
+     * @return this builder
+     */
+    public Builder disableAdminSocket() {
+      this.adminSocket = null;
+      this.adminDisabled = true;
       return this;
     }
 
@@ -776,8 +963,11 @@ public final class RelayClient implements AutoCloseable {
      * Builds and starts the client: the dispatcher begins delivering what the store holds.
      *
      * @return the running client
-     * @throws IllegalStateException if the HELO name or the store is missing
-     * @throws UncheckedIOException if the spool directory cannot be opened
+     * @throws IllegalStateException if the HELO name or the store is missing, or the {@link
+     *     #adminSocket explicitly asked} admin channel cannot exist on this platform
+     * @throws UncheckedIOException if the spool directory cannot be opened, or the admin channel
+     *     cannot be served (another relay answers on its socket, a file is in the way, the socket
+     *     cannot be restricted to its owner)
      */
     public RelayClient build() {
       if (heloName == null) {

@@ -1,10 +1,7 @@
 package org.relaymail.examples.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
@@ -14,9 +11,9 @@ import org.relaymail.queue.QueueCounts;
 import org.relaymail.queue.QueueId;
 import org.relaymail.queue.QueuePage;
 import org.relaymail.queue.QueueQuery;
-import org.relaymail.queue.QueueStore;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientRecord;
+import org.relaymail.relay.RelayAdminException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,11 +23,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code relaymail queue}: list and manage queued messages, like Postfix's {@code postqueue} and
- * {@code postsuper}, on a spool directory or a PostgreSQL queue (see {@link StoreOptions} for when a
- * spool can be opened).
+ * {@code postsuper}, on a spool directory or a PostgreSQL queue: through the relay running on the
+ * spool, read-only on a stopped spool, or with {@code --offline} directly on it (see {@link
+ * StoreOptions}).
  */
 @Command(name = "queue", mixinStandardHelpOptions = true,
-    description = "List and manage queued messages (postqueue/postsuper) in a spool directory or PostgreSQL.",
+    description = {"List and manage queued messages (postqueue/postsuper) in a spool directory or PostgreSQL.",
+        "With --spool, the commands go through the relay running on the spool (its admin socket DIR/admin.sock);"
+            + " when no relay runs there, list and show read the spool, and the other commands need --offline"
+            + " to change the stopped spool directly."},
     subcommands = {QueueCommand.ListCmd.class, QueueCommand.Show.class, QueueCommand.Hold.class,
         QueueCommand.Release.class, QueueCommand.Retry.class, QueueCommand.Delete.class, QueueCommand.Bounce.class})
 final class QueueCommand implements Runnable {
@@ -45,7 +46,7 @@ final class QueueCommand implements Runnable {
 
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
-  /** Base: opens the store, runs, closes. */
+  /** Base: opens the queue (through the relay, read-only, or directly), runs, closes. */
   abstract static class StoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -53,16 +54,36 @@ final class QueueCommand implements Runnable {
     @Mixin
     StoreOptions store;
 
+    /** @return whether the command changes the queue (refused on a stopped spool without --offline) */
+    abstract boolean changes();
+
     @Override
     public Integer call() throws Exception {
-      try (QueueStore s = store.open()) {
-        int code = run(s, spec.commandLine().getOut(), Instant.now());
-        spec.commandLine().getOut().flush();
-        return code;
+      try (QueueAccess q = store.open(changes())) {
+        try {
+          int code = run(q, spec.commandLine().getOut());
+          spec.commandLine().getOut().flush();
+          return code;
+        } catch (RelayAdminException e) {
+          int exit = switch (e.code()) {
+            case "busy", "closed", "timeout", "unavailable", "io" -> RelaymailCommand.EX_TEMPFAIL;
+            case "forbidden" -> RelaymailCommand.EX_NOPERM;
+            default -> RelaymailCommand.EX_SOFTWARE;
+          };
+          throw new RelaymailCommand.CliException(exit, "the relay (" + q.describe() + "): " + e.getMessage(), e);
+        }
       }
     }
 
-    abstract int run(QueueStore s, PrintWriter out, Instant now) throws IOException;
+    abstract int run(QueueAccess q, PrintWriter out) throws IOException;
+
+    static QueueId parseId(String id) {
+      try {
+        return new QueueId(id);
+      } catch (IllegalArgumentException e) {
+        throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "bad queue id '" + id + "': " + e.getMessage(), e);
+      }
+    }
   }
 
   /** Base for commands on one message. */
@@ -70,12 +91,13 @@ final class QueueCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "QUEUE_ID", description = "the message's queue id (from `queue list`)")
     String id;
 
+    @Override
+    boolean changes() {
+      return true;
+    }
+
     QueueId queueId() {
-      try {
-        return new QueueId(id);
-      } catch (IllegalArgumentException e) {
-        throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "bad queue id '" + id + "': " + e.getMessage(), e);
-      }
+      return parseId(id);
     }
 
     int done(boolean found, PrintWriter out, String what) {
@@ -96,12 +118,17 @@ final class QueueCommand implements Runnable {
     int limit;
 
     @Override
-    int run(QueueStore s, PrintWriter out, Instant now) throws IOException {
-      QueueQuery.Builder q = QueueQuery.builder().limit(Math.min(limit, QueueQuery.MAX_LIMIT));
+    boolean changes() {
+      return false;
+    }
+
+    @Override
+    int run(QueueAccess s, PrintWriter out) throws IOException {
+      QueueQuery.Builder q = QueueQuery.builder().limit(Math.max(1, Math.min(limit, QueueQuery.MAX_LIMIT)));
       if (status != null) {
         q.status(status);
       }
-      QueuePage page = s.list(q.build(), now);
+      QueuePage page = s.list(q.build());
       out.printf("%-24s %9s %-20s %-9s %s%n", "QUEUE ID", "SIZE", "ARRIVAL", "STATUS", "SENDER");
       for (QueuedMessage m : page.messages()) {
         out.printf("%-24s %9d %-20s %-9s <%s>%n", m.id(), m.size(), TIME.format(m.arrivalTime()), m.status(),
@@ -110,7 +137,7 @@ final class QueueCommand implements Runnable {
           out.printf("    %-9s %s%s%n", r.state(), r.mailbox(), r.lastReply().map(x -> "  (" + x + ")").orElse(""));
         }
       }
-      QueueCounts c = s.counts(now);
+      QueueCounts c = s.counts();
       out.println("-- " + c.messages() + " messages" + (page.next().isPresent() ? " (first " + page.messages().size() + " shown)" : "")
           + ": " + c.byStatus());
       return 0;
@@ -123,8 +150,13 @@ final class QueueCommand implements Runnable {
     boolean headers;
 
     @Override
-    int run(QueueStore s, PrintWriter out, Instant now) throws IOException {
-      Optional<QueuedMessage> found = s.find(queueId(), now);
+    boolean changes() {
+      return false;
+    }
+
+    @Override
+    int run(QueueAccess s, PrintWriter out) throws IOException {
+      Optional<QueuedMessage> found = s.inspect(queueId());
       if (found.isEmpty()) {
         return done(false, out, "");
       }
@@ -145,11 +177,7 @@ final class QueueCommand implements Runnable {
       }
       if (headers) {
         out.println();
-        try (InputStream in = s.openContent(m.id())) {
-          String text = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8);
-          int end = text.indexOf("\r\n\r\n");
-          out.print(end >= 0 ? text.substring(0, end + 2) : text);
-        }
+        out.print(s.headerSection(m.id()).orElse(""));
       }
       return 0;
     }
@@ -158,16 +186,16 @@ final class QueueCommand implements Runnable {
   @Command(name = "hold", mixinStandardHelpOptions = true, description = "Hold a message: never delivered until released (postsuper -h).")
   static final class Hold extends OneMessage {
     @Override
-    int run(QueueStore s, PrintWriter out, Instant now) throws IOException {
-      return done(s.hold(queueId(), now), out, "held");
+    int run(QueueAccess s, PrintWriter out) throws IOException {
+      return done(s.hold(queueId()), out, "held");
     }
   }
 
   @Command(name = "release", mixinStandardHelpOptions = true, description = "Release a held message (postsuper -H).")
   static final class Release extends OneMessage {
     @Override
-    int run(QueueStore s, PrintWriter out, Instant now) throws IOException {
-      return done(s.releaseHold(queueId(), now), out, "released");
+    int run(QueueAccess s, PrintWriter out) throws IOException {
+      return done(s.release(queueId()), out, "released");
     }
   }
 
@@ -181,15 +209,20 @@ final class QueueCommand implements Runnable {
     boolean all;
 
     @Override
-    int run(QueueStore s, PrintWriter out, Instant now) throws IOException {
+    boolean changes() {
+      return true;
+    }
+
+    @Override
+    int run(QueueAccess s, PrintWriter out) throws IOException {
       if (all == (id != null)) {
         throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "give either a QUEUE_ID or --all");
       }
       if (all) {
-        out.println(s.retryAllNow(now) + " messages due now");
+        out.println(s.retryAllNow() + " messages due now");
         return 0;
       }
-      if (!s.retryNow(new QueueId(id), now)) {
+      if (!s.retryNow(parseId(id))) {
         throw new RelaymailCommand.CliException(1, "no message " + id + " in the queue");
       }
       out.println(id + ": due now");
@@ -200,8 +233,8 @@ final class QueueCommand implements Runnable {
   @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a message without notice (postsuper -d).")
   static final class Delete extends OneMessage {
     @Override
-    int run(QueueStore s, PrintWriter out, Instant now) throws IOException {
-      return done(s.delete(queueId(), now), out, "deleted");
+    int run(QueueAccess s, PrintWriter out) throws IOException {
+      return done(s.delete(queueId()), out, "deleted");
     }
   }
 
@@ -209,9 +242,9 @@ final class QueueCommand implements Runnable {
       description = "Give up on a message's undelivered recipients; the relay returns it to the sender with a bounce.")
   static final class Bounce extends OneMessage {
     @Override
-    int run(QueueStore s, PrintWriter out, Instant now) throws IOException {
-      return done(s.forceBounce(queueId(), now), out,
-          "undelivered recipients failed; the relay on this queue sends the bounce at its next run");
+    int run(QueueAccess s, PrintWriter out) throws IOException {
+      return done(s.bounce(queueId()), out,
+          "undelivered recipients failed; the relay on this queue sends the bounce");
     }
   }
 

@@ -28,6 +28,8 @@ public final class RelaymailCommand implements Runnable {
   static final int EX_SOFTWARE = 70;
   /** sendmail's EX_TEMPFAIL: still deferred, try again later. */
   static final int EX_TEMPFAIL = 75;
+  /** sendmail's EX_NOPERM: not allowed (another user's relay). */
+  static final int EX_NOPERM = 77;
 
   @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
       description = "print stack traces on errors and the relay's log (INFO) on standard error")
