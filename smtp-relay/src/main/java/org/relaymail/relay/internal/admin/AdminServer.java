@@ -28,9 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
-import org.relaymail.queue.QueueId;
-import org.relaymail.queue.QueuePage;
-import org.relaymail.queue.QueuedMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +96,7 @@ public final class AdminServer implements Closeable {
 
   private final Path path;
   private final ServerSocketChannel server;
-  private final AdminOperations ops;
+  private final AdminRequests requests;
   private final Settings settings;
   private final String owner;
   private final Thread acceptor;
@@ -110,7 +107,7 @@ public final class AdminServer implements Closeable {
   private AdminServer(Path path, ServerSocketChannel server, AdminOperations ops, Settings settings, String owner) {
     this.path = path;
     this.server = server;
-    this.ops = ops;
+    this.requests = new AdminRequests(ops);
     this.settings = settings;
     this.owner = owner;
     this.acceptor = new Thread(this::acceptLoop, "relaymail-admin-accept");
@@ -369,7 +366,7 @@ public final class AdminServer implements Closeable {
           if (request == null) {
             return;
           }
-          io.writeLines(handle(request), deadline(settings.requestTimeout()));
+          io.writeLines(requests.handle(request), deadline(settings.requestTimeout()));
         }
       } catch (LineChannel.LineTooLongException e) {
         LOG.warn("admin channel: a request line over {} bytes; connection closed", AdminProtocol.MAX_REQUEST_LINE);
@@ -434,96 +431,6 @@ public final class AdminServer implements Closeable {
   }
 
   static String error(String code, String message) {
-    return AdminLine.of(AdminProtocol.ERR).put("code", code).put("message", message).build().encode();
-  }
-
-  private static List<String> ok(List<AdminLine> data) {
-    List<String> out = new ArrayList<>(data.size() + 1);
-    out.add(AdminLine.of(AdminProtocol.OK).put("lines", data.size()).build().encode());
-    for (AdminLine l : data) {
-      out.add(l.encode());
-    }
-    return out;
-  }
-
-  /** Answers one request line; never throws. */
-  List<String> handle(String raw) {
-    AdminLine req;
-    try {
-      req = AdminLine.parse(raw);
-    } catch (IllegalArgumentException e) {
-      return List.of(error(AdminProtocol.ERR_BAD_REQUEST, e.getMessage()));
-    }
-    try {
-      List<String> r = dispatch(req);
-      LOG.debug("admin channel: {}", req.word());
-      return r;
-    } catch (IllegalArgumentException e) {
-      return List.of(error(AdminProtocol.ERR_BAD_REQUEST, e.getMessage()));
-    } catch (IOException e) {
-      LOG.warn("admin channel: {} failed", req.word(), e);
-      return List.of(error(AdminProtocol.ERR_IO, String.valueOf(e.getMessage())));
-    } catch (IllegalStateException e) {
-      return List.of(error(AdminProtocol.ERR_UNAVAILABLE, String.valueOf(e.getMessage())));
-    } catch (RuntimeException e) {
-      LOG.warn("admin channel: {} failed unexpectedly", req.word(), e);
-      return List.of(error(AdminProtocol.ERR_INTERNAL, e.toString()));
-    }
-  }
-
-  private List<String> dispatch(AdminLine req) throws IOException {
-    switch (req.word()) {
-      case AdminProtocol.LIST -> {
-        QueuePage page = ops.list(AdminCodec.query(req));
-        List<AdminLine> data = new ArrayList<>();
-        for (QueuedMessage m : page.messages()) {
-          data.addAll(AdminCodec.message(m));
-        }
-        page.next().ifPresent(n -> data.add(AdminLine.of(AdminProtocol.NEXT).put("id", n.value()).build()));
-        return ok(data);
-      }
-      case AdminProtocol.INSPECT -> {
-        return ok(ops.inspect(id(req)).map(AdminCodec::message).orElse(List.of()));
-      }
-      case AdminProtocol.COUNTS -> {
-        return ok(List.of(AdminCodec.counts(ops.counts())));
-      }
-      case AdminProtocol.HOLD -> {
-        return found(ops.hold(id(req)));
-      }
-      case AdminProtocol.RELEASE -> {
-        return found(ops.release(id(req)));
-      }
-      case AdminProtocol.RETRY -> {
-        return found(ops.retryNow(id(req)));
-      }
-      case AdminProtocol.RETRY_ALL -> {
-        return ok(List.of(AdminLine.of(AdminProtocol.RESULT).put("count", ops.retryAllNow()).build()));
-      }
-      case AdminProtocol.DELETE -> {
-        return found(ops.delete(id(req)));
-      }
-      case AdminProtocol.BOUNCE -> {
-        return found(ops.bounce(id(req)));
-      }
-      case AdminProtocol.HEADERS -> {
-        return ok(ops.headerSection(id(req), AdminProtocol.MAX_HEADER_BYTES)
-            .map(b -> List.of(AdminLine.of(AdminProtocol.HEADERS)
-                .put("text", new String(b, StandardCharsets.UTF_8)).build()))
-            .orElse(List.of()));
-      }
-      default -> {
-        return List.of(error(AdminProtocol.ERR_UNKNOWN, "no admin operation '" + req.word() + "' in version "
-            + AdminProtocol.VERSION));
-      }
-    }
-  }
-
-  private static QueueId id(AdminLine req) {
-    return new QueueId(req.require("id"));
-  }
-
-  private static List<String> found(boolean found) {
-    return ok(List.of(AdminLine.of(AdminProtocol.RESULT).put("found", found).build()));
+    return AdminRequests.error(code, message);
   }
 }
