@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.relaymail.protocol.EnhancedStatus;
 import org.relaymail.queue.QueueCounts;
 import org.relaymail.queue.QueueId;
 import org.relaymail.queue.QueuePage;
@@ -35,6 +36,9 @@ import org.relaymail.relay.internal.admin.LineChannel;
  *   admin.hold(id);
  * }
  * }</pre>
+ *
+ * <p>{@link #submit} queues a new message in that relay (what {@code relaymail send --spool} does
+ * while a relay runs on the spool).
  *
  * <p>Only the relay's user (or root) may connect: the socket file is {@code rw-------} and the relay
  * checks the peer's credentials. The protocol is line-based and versioned (the first line names the
@@ -253,6 +257,106 @@ public final class RelayAdmin implements QueueAdministration, AutoCloseable {
       return Optional.of(data.get(0).require("text"));
     } catch (IllegalArgumentException e) {
       throw protocolError("the relay's headers answer is malformed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Queues a message in the relay, which takes it as its own {@link RelayClient#send} does
+   * (validation, preparation with its Received field, durable enqueue) and delivers it. The
+   * envelope (sender, recipients with their DSN NOTIFY and ORCPT, RET, ENVID; RFC 3461 section 4)
+   * travels on the request line, the content as raw bytes after the relay has accepted the size.
+   *
+   * @param message the message; its content is read into memory once
+   * @return the message's id in the relay's queue
+   * @throws InvalidMessageException if the relay refuses the message as bad input (its message
+   *     names the rule; the status is the relay's RFC 3463 code)
+   * @throws IllegalArgumentException if the envelope does not fit in one request line (64 KiB)
+   * @throws RelayAdminException if the relay refuses otherwise: code {@code too-large} when the
+   *     message exceeds the relay's maximum message size, {@code unknown-operation} from a relay
+   *     too old to take submissions, {@code io} when its store fails, or the channel fails
+   * @throws IOException if the content cannot be read
+   */
+  public QueueId submit(OutgoingMessage message) throws IOException {
+    Objects.requireNonNull(message, "message");
+    byte[] content;
+    try (java.io.InputStream in = message.content().open()) {
+      content = in.readAllBytes();
+    }
+    String line = AdminCodec.submit(message, content.length).encode();
+    if (line.length() + 1 > AdminProtocol.MAX_REQUEST_LINE) {
+      throw new IllegalArgumentException("the envelope of " + message.recipients().size() + " recipients takes "
+          + line.length() + " bytes; a submit request line is at most " + AdminProtocol.MAX_REQUEST_LINE
+          + " bytes (submit in smaller batches)");
+    }
+    synchronized (this) {
+      checkUsable();
+      AdminLine status;
+      List<String> raw = null;
+      try {
+        long deadline = System.nanoTime() + timeoutNanos;
+        io.writeLines(List.of(line), deadline);
+        String first = io.readLine(AdminProtocol.MAX_RESPONSE_LINE, deadline);
+        if (first == null) {
+          throw new RelayAdminException("closed", "the relay closed the admin connection " + socket);
+        }
+        AdminLine ready = parseLine(first);
+        if (ready.word().equals(AdminProtocol.READY)) {
+          deadline = System.nanoTime() + timeoutNanos;
+          io.write(content, deadline);
+          status = readStatus(deadline);
+          if (status.word().equals(AdminProtocol.OK)) {
+            raw = io.readLines(1, AdminProtocol.MAX_RESPONSE_LINE, deadline);
+          }
+        } else if (ready.word().equals(AdminProtocol.ERR)) {
+          status = ready;
+        } else {
+          throw protocolError("expected READY or ERR from the relay, got '" + ready.word() + "'", null);
+        }
+      } catch (IOException | RuntimeException e) {
+        broken = e.toString();
+        io.close();
+        if (e instanceof RelayAdminException || e instanceof RuntimeException) {
+          throw e;
+        }
+        throw channelFailure((IOException) e);
+      }
+      if (raw == null) {
+        if (status.get("code").orElse("").equals(AdminProtocol.ERR_INVALID_MESSAGE)) {
+          EnhancedStatus st;
+          try {
+            st = EnhancedStatus.parse(status.get("status").orElse("5.6.0"));
+          } catch (IllegalArgumentException e) {
+            st = EnhancedStatus.of(5, 6, 0);
+          }
+          throw new InvalidMessageException(st, status.get("message").orElse("the relay refused the message"), null);
+        }
+        if (status.get("code").orElse("").equals(AdminProtocol.ERR_UNKNOWN)) {
+          throw new RelayAdminException(AdminProtocol.ERR_UNKNOWN, "the relay on " + socket
+              + " is too old to take submissions on its admin channel (" + status.get("message").orElse("") + ")");
+        }
+        throw relayError(status);
+      }
+      try {
+        AdminLine result = parseLine(raw.get(0));
+        return new QueueId(result(List.of(result)).require("id"));
+      } catch (IllegalArgumentException e) {
+        throw protocolError("the relay's submit answer is malformed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private AdminLine parseLine(String raw) throws RelayAdminException {
+    try {
+      return AdminLine.parse(raw);
+    } catch (IllegalArgumentException e) {
+      throw protocolError("the relay sent a malformed line: " + e.getMessage(), e);
+    }
+  }
+
+  private void checkUsable() throws RelayAdminException {
+    if (broken != null) {
+      throw new RelayAdminException("closed", "the admin connection to " + socket + " failed earlier (" + broken
+          + "); connect again");
     }
   }
 

@@ -267,6 +267,16 @@ public final class RelayClient implements QueueAdministration, AutoCloseable {
     }
 
     @Override
+    public long maxSubmitSize() {
+      return maxMessageSize;
+    }
+
+    @Override
+    public QueueId submit(OutgoingMessage message) throws IOException {
+      return RelayClient.this.send(message).queueId();
+    }
+
+    @Override
     public Optional<byte[]> headerSection(QueueId id, int maxBytes) throws IOException {
       byte[] start;
       try (InputStream in = store.openContent(id)) {

@@ -9,6 +9,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.Optional;
+import org.relaymail.protocol.DsnNotify;
+import org.relaymail.protocol.DsnReturn;
 import org.relaymail.protocol.Mailbox;
 import org.relaymail.protocol.SmtpReply;
 import org.relaymail.queue.BodyKind;
@@ -22,6 +25,8 @@ import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientRecord;
 import org.relaymail.queue.RecipientState;
 import org.relaymail.queue.ReturnOption;
+import org.relaymail.relay.OutgoingMessage;
+import org.relaymail.relay.Recipient;
 
 /**
  * The admin protocol's value lines: the queue's public value types ({@link QueueQuery},
@@ -208,6 +213,81 @@ public final class AdminCodec {
       return Mailbox.NULL;
     }
     return Mailbox.parse(v);
+  }
+
+  // ---------------------------------------------------------------- submit
+
+  /**
+   * A {@code submit} request line: the message's envelope and DSN options, and the size of the
+   * content that follows.
+   *
+   * @param m the message (its content is not read)
+   * @param size the content's length in bytes
+   * @return the line
+   */
+  public static AdminLine submit(OutgoingMessage m, long size) {
+    AdminLine.Builder b = AdminLine.of(AdminProtocol.SUBMIT).put("sender", m.sender().address());
+    for (Recipient r : m.recipients()) {
+      b.put("rcpt", r.mailbox().address());
+    }
+    for (Recipient r : m.recipients()) {
+      b.put("notify", String.join(",", r.notifyOn().stream().map(Enum::name).toList()));
+    }
+    for (Recipient r : m.recipients()) {
+      b.put("orcpt", r.originalRecipient().orElse(""));
+    }
+    return b.put("ret", m.dsnReturn().map(Enum::name)).put("envid", m.envelopeId()).put("size", size).build();
+  }
+
+  /**
+   * The envelope of a {@code submit} request line, ready for its content.
+   *
+   * @param l the line
+   * @return a builder with sender, recipients and DSN options set
+   * @throws org.relaymail.protocol.InvalidAddressException if an address is bad
+   * @throws IllegalArgumentException if a field is missing or malformed
+   */
+  public static OutgoingMessage.Builder submission(AdminLine l) {
+    expect(l, AdminProtocol.SUBMIT);
+    OutgoingMessage.Builder b = OutgoingMessage.builder().sender(mailbox(l.require("sender"), true));
+    List<String> rcpts = l.all("rcpt");
+    List<String> notify = l.all("notify");
+    List<String> orcpt = l.all("orcpt");
+    if (rcpts.isEmpty()) {
+      throw new IllegalArgumentException("a submit request needs at least one rcpt field");
+    }
+    if (notify.size() != rcpts.size() || orcpt.size() != rcpts.size()) {
+      throw new IllegalArgumentException("a submit request needs one notify and one orcpt field per rcpt: "
+          + rcpts.size() + " rcpt, " + notify.size() + " notify, " + orcpt.size() + " orcpt");
+    }
+    for (int i = 0; i < rcpts.size(); i++) {
+      Set<DsnNotify> n = EnumSet.noneOf(DsnNotify.class);
+      if (!notify.get(i).isEmpty()) {
+        for (String x : notify.get(i).split(",", -1)) {
+          n.add(enumValue(DsnNotify.class, x, "notify"));
+        }
+      }
+      String o = orcpt.get(i);
+      b.recipient(new Recipient(mailbox(rcpts.get(i), false), n, o.isEmpty() ? Optional.empty() : Optional.of(o)));
+    }
+    l.get("ret").ifPresent(r -> b.dsnReturn(enumValue(DsnReturn.class, r, "ret")));
+    l.get("envid").ifPresent(b::envelopeId);
+    return b;
+  }
+
+  /**
+   * The {@code size} field of a {@code submit} request line.
+   *
+   * @param l the line
+   * @return the size
+   * @throws IllegalArgumentException if it is missing, not a number or negative
+   */
+  public static long submitSize(AdminLine l) {
+    long n = longValue(l.require("size"), "size");
+    if (n < 0) {
+      throw new IllegalArgumentException("size must not be negative: " + n);
+    }
+    return n;
   }
 
   // ---------------------------------------------------------------- counts

@@ -22,7 +22,8 @@ package org.relaymail.relay.internal.admin;
  * {@code retry-all}, {@code delete}, {@code bounce} (each with {@code id}), and {@code headers}
  * (a message's header section, for {@code relaymail queue show --headers}). Data lines: {@code
  * message} followed by its {@code rcpt} lines, {@code next}, {@code counts}, {@code result}, {@code
- * headers} ({@link AdminCodec}). A request line is at most {@link #MAX_REQUEST_LINE} bytes; a
+ * headers} ({@link AdminCodec}), and {@code submit} ({@link #SUBMIT}), the one request followed by
+ * raw bytes. A request line is at most {@link #MAX_REQUEST_LINE} bytes; a
  * longer one is answered {@code ERR too-large} and the connection closed.
  */
 public final class AdminProtocol {
@@ -66,6 +67,22 @@ public final class AdminProtocol {
   /** Request and data line: a message's header section. */
   public static final String HEADERS = "headers";
 
+  /**
+   * Request: queue a new message through the relay's own {@code RelayClient.send}. Fields: {@code
+   * sender} (the address, empty for the null reverse path), {@code rcpt} repeated, with as many
+   * {@code notify} (DSN NOTIFY values joined by commas, empty for the default) and {@code orcpt}
+   * (empty for none) fields in the same order, optional {@code ret} and {@code envid}, and {@code
+   * size} (the message's bytes). The relay answers {@link #READY} (then the client sends exactly
+   * {@code size} raw bytes, not line-framed, and the relay answers {@code OK lines=1} with a {@code
+   * result id=...} line or an {@code ERR}), or an {@code ERR} at once (then no bytes follow: {@code
+   * too-large} when {@code size} exceeds the relay's maximum message size, {@code bad-request},
+   * {@code unknown-operation} from an older relay). A connection that ends before the last byte
+   * queues nothing.
+   */
+  public static final String SUBMIT = "submit";
+  /** Response to {@link #SUBMIT}: send the message's bytes now. */
+  public static final String READY = "READY";
+
   /** Data line: a message. */
   public static final String MESSAGE = "message";
   /** Data line: a recipient of the message before it. */
@@ -91,6 +108,11 @@ public final class AdminProtocol {
   public static final String ERR_IO = "io";
   /** Error: the relay cannot do it now (closing, read-only store). */
   public static final String ERR_UNAVAILABLE = "unavailable";
+  /**
+   * Error: the relay refused a submitted message as bad input ({@code InvalidMessageException} or a
+   * bad address); the line carries {@code status=} (RFC 3463) and {@code message=}.
+   */
+  public static final String ERR_INVALID_MESSAGE = "invalid-message";
   /** Error: anything unexpected. */
   public static final String ERR_INTERNAL = "internal";
 }

@@ -5,9 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.relaymail.protocol.InvalidAddressException;
 import org.relaymail.queue.QueueId;
 import org.relaymail.queue.QueuePage;
 import org.relaymail.queue.QueuedMessage;
+import org.relaymail.relay.InvalidMessageException;
+import org.relaymail.relay.OutgoingMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +67,40 @@ final class AdminRequests {
       return List.of(error(AdminProtocol.ERR_UNAVAILABLE, String.valueOf(e.getMessage())));
     } catch (RuntimeException e) {
       LOG.warn("admin channel: {} failed unexpectedly", req.word(), e);
+      return List.of(error(AdminProtocol.ERR_INTERNAL, e.toString()));
+    }
+  }
+
+  /** @return the largest message {@link #submit} takes */
+  long maxSubmitSize() {
+    return ops.maxSubmitSize();
+  }
+
+  /**
+   * Queues a submitted message; never throws.
+   *
+   * @param message the envelope with its content
+   * @return {@code OK lines=1} and {@code result id=...}, or one {@code ERR} line
+   */
+  List<String> submit(OutgoingMessage.Builder message) {
+    try {
+      QueueId id = ops.submit(message.build());
+      LOG.debug("admin channel: submitted {}", id);
+      return ok(List.of(AdminLine.of(AdminProtocol.RESULT).put("id", id.value()).build()));
+    } catch (InvalidMessageException e) {
+      return List.of(AdminLine.of(AdminProtocol.ERR).put("code", AdminProtocol.ERR_INVALID_MESSAGE)
+          .put("status", e.status().toString()).put("message", String.valueOf(e.getMessage())).build().encode());
+    } catch (InvalidAddressException e) {
+      return List.of(error(AdminProtocol.ERR_INVALID_MESSAGE, e.getMessage()));
+    } catch (IllegalArgumentException e) {
+      return List.of(error(AdminProtocol.ERR_BAD_REQUEST, e.getMessage()));
+    } catch (IOException e) {
+      LOG.warn("admin channel: submit failed", e);
+      return List.of(error(AdminProtocol.ERR_IO, String.valueOf(e.getMessage())));
+    } catch (IllegalStateException e) {
+      return List.of(error(AdminProtocol.ERR_UNAVAILABLE, String.valueOf(e.getMessage())));
+    } catch (RuntimeException e) {
+      LOG.warn("admin channel: submit failed unexpectedly", e);
       return List.of(error(AdminProtocol.ERR_INTERNAL, e.toString()));
     }
   }

@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
+import org.relaymail.protocol.InvalidAddressException;
+import org.relaymail.relay.OutgoingMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -366,6 +368,10 @@ public final class AdminServer implements Closeable {
           if (request == null) {
             return;
           }
+          if (request.startsWith(AdminProtocol.SUBMIT + " ") || request.equals(AdminProtocol.SUBMIT)) {
+            submit(io, request);
+            continue;
+          }
           io.writeLines(requests.handle(request), deadline(settings.requestTimeout()));
         }
       } catch (LineChannel.LineTooLongException e) {
@@ -387,6 +393,43 @@ public final class AdminServer implements Closeable {
         finish();
       }
     }
+  }
+
+  /**
+   * Serves a {@code submit} request: checks the envelope and size, answers READY, reads exactly the
+   * announced bytes and queues the message. A refusal before READY keeps the connection in step
+   * (the client sends no bytes); a short read ends the connection with nothing queued.
+   */
+  private void submit(LineChannel io, String raw) throws IOException {
+    OutgoingMessage.Builder envelope;
+    long size;
+    try {
+      AdminLine req = AdminLine.parse(raw);
+      size = AdminCodec.submitSize(req);
+      envelope = AdminCodec.submission(req);
+    } catch (InvalidAddressException e) {
+      io.writeLines(List.of(error(AdminProtocol.ERR_INVALID_MESSAGE, e.getMessage())), deadline(settings.requestTimeout()));
+      return;
+    } catch (IllegalArgumentException e) {
+      io.writeLines(List.of(error(AdminProtocol.ERR_BAD_REQUEST, e.getMessage())), deadline(settings.requestTimeout()));
+      return;
+    }
+    long max = Math.min(requests.maxSubmitSize(), Integer.MAX_VALUE - 8);
+    if (max <= 0) {
+      io.writeLines(List.of(error(AdminProtocol.ERR_UNAVAILABLE, "this relay takes no submissions on its admin channel")),
+          deadline(settings.requestTimeout()));
+      return;
+    }
+    if (size > max) {
+      io.writeLines(List.of(error(AdminProtocol.ERR_TOO_LARGE, "the message is " + size
+          + " bytes; this relay takes at most " + max + " bytes")), deadline(settings.requestTimeout()));
+      return;
+    }
+    io.writeLines(List.of(AdminLine.of(AdminProtocol.READY).put("size", size).build().encode()),
+        deadline(settings.requestTimeout()));
+    // a short read or a timeout throws here: the connection ends and nothing is queued
+    byte[] content = io.readExactly((int) size, deadline(settings.requestTimeout()));
+    io.writeLines(requests.submit(envelope.content(content)), deadline(settings.requestTimeout()));
   }
 
   private Optional<String> checkPeer(SocketChannel ch) {

@@ -106,6 +106,39 @@ public final class LineChannel implements Closeable {
   }
 
   /**
+   * Reads exactly {@code n} raw bytes (not line-framed), starting with any already buffered.
+   *
+   * @param n how many bytes
+   * @param deadlineNanos {@link System#nanoTime()} by which all of them must have arrived
+   * @return the bytes
+   * @throws SocketTimeoutException past the deadline
+   * @throws EOFException if the stream ends first
+   * @throws IOException on a socket error
+   */
+  public byte[] readExactly(int n, long deadlineNanos) throws IOException {
+    byte[] out = new byte[n];
+    int got = 0;
+    while (got < n) {
+      if (in.hasRemaining()) {
+        int k = Math.min(in.remaining(), n - got);
+        in.get(out, got, k);
+        got += k;
+        continue;
+      }
+      in.clear();
+      int r = channel.read(in);
+      in.flip();
+      if (r < 0) {
+        throw new EOFException("the peer closed the connection after " + got + " of " + n + " bytes");
+      }
+      if (r == 0) {
+        await(SelectionKey.OP_READ, deadlineNanos);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Reads {@code count} lines.
    *
    * @param count how many
