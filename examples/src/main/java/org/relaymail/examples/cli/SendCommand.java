@@ -3,6 +3,7 @@ package org.relaymail.examples.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.net.ConnectException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -40,6 +41,7 @@ import org.relaymail.queue.ClaimedMessage;
 import org.relaymail.queue.FileQueueStore;
 import org.relaymail.queue.ForwardingQueueStore;
 import org.relaymail.queue.InMemoryQueueStore;
+import org.relaymail.queue.QueueId;
 import org.relaymail.queue.QueueStore;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientRecord;
@@ -49,6 +51,8 @@ import org.relaymail.relay.DeliveryReport;
 import org.relaymail.relay.InvalidMessageException;
 import org.relaymail.relay.OutgoingMessage;
 import org.relaymail.relay.RecipientReport;
+import org.relaymail.relay.RelayAdmin;
+import org.relaymail.relay.RelayAdminException;
 import org.relaymail.relay.RelayClient;
 import org.relaymail.relay.SendReceipt;
 import picocli.CommandLine.ArgGroup;
@@ -64,7 +68,8 @@ import picocli.CommandLine.Spec;
  * takes the recipients from To, Cc and Bcc (or the command line), removes Bcc, and sends it through
  * a smarthost ({@code --host}), directly by MX in the foreground ({@code --mx}, retrying transient
  * failures up to {@code --wait}), or queues it in a spool directory ({@code --spool}) for a relay
- * running on that spool. Prints one line per recipient.
+ * running on that spool: through that relay's admin channel ({@code DIR/admin.sock}) when it runs,
+ * directly in the spool when no process holds it. Prints one line per recipient.
  */
 @Command(name = "send", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Send a message like sendmail -t: recipients from To, Cc and Bcc (Bcc removed).",
@@ -98,7 +103,8 @@ final class SendCommand implements Callable<Integer> {
     boolean mx;
 
     @Option(names = "--spool", paramLabel = "DIR", required = true,
-        description = "queue in this spool directory for a relay on it to deliver")
+        description = "queue in this spool directory for a relay on it to deliver: through the running relay's "
+            + "admin socket DIR/admin.sock, or directly when no relay holds the spool")
     Path spool;
   }
 
@@ -125,7 +131,8 @@ final class SendCommand implements Callable<Integer> {
 
   // MX and spool options
   @Option(names = "--helo", paramLabel = "FQDN",
-      description = "the name this host announces (with --mx and --spool; a fully qualified name with PTR and SPF)")
+      description = "the name this host announces (with --mx, and with --spool when no relay runs on it; "
+          + "a fully qualified name with PTR and SPF)")
   String helo;
 
   @Option(names = "--wait", defaultValue = "PT2M", paramLabel = "DURATION",
@@ -290,10 +297,16 @@ final class SendCommand implements Callable<Integer> {
 
   // ---------------------------------------------------------------- MX and spool
 
-  private int viaRelay(Mailbox sender, List<Mailbox> rcpts, byte[] content) throws Exception {
+  private void requireHelo() {
     if (helo == null) {
-      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE,
-          "--helo FQDN is required with --mx and --spool: the name this host announces, never guessed");
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "--helo FQDN is required with --mx, and with"
+          + " --spool when no relay runs on the spool: the name this host announces, never guessed");
+    }
+  }
+
+  private int viaRelay(Mailbox sender, List<Mailbox> rcpts, byte[] content) throws Exception {
+    if (mode.mx) {
+      requireHelo();
     }
     OutgoingMessage.Builder mb = OutgoingMessage.builder().sender(sender).content(content);
     for (Mailbox r : rcpts) {
@@ -370,25 +383,63 @@ final class SendCommand implements Callable<Integer> {
     return failed ? RelaymailCommand.EX_UNAVAILABLE : deferred ? RelaymailCommand.EX_TEMPFAIL : 0;
   }
 
+  /**
+   * Queues in the spool: through the admin channel of the relay running on it ({@link
+   * RelayAdmin#submit}, the relay prepares and queues the message as its own {@code send} does), or,
+   * when no relay holds the spool, directly with a relay here that only prepares and queues.
+   */
   private int spool(OutgoingMessage message, PrintWriter out) throws Exception {
+    Path socket = RelayAdmin.defaultSocket(mode.spool);
+    ConnectException noRelay;
+    try (RelayAdmin admin = RelayAdmin.connectSocket(socket, RelayAdmin.DEFAULT_TIMEOUT)) {
+      return queued(message, submit(admin, message), out);
+    } catch (ConnectException e) {
+      noRelay = e; // no relay answers: queue directly if no process holds the spool
+    } catch (RelayAdminException e) {
+      int code = e.code().equals("forbidden") ? RelaymailCommand.EX_NOPERM : RelaymailCommand.EX_TEMPFAIL;
+      throw new RelaymailCommand.CliException(code, "the relay on " + mode.spool + " refused the admin connection: "
+          + e.getMessage(), e);
+    }
+    requireHelo();
     FileQueueStore fileStore;
     try {
       fileStore = FileQueueStore.open(mode.spool);
     } catch (SpoolLockedException e) {
+      e.addSuppressed(noRelay);
       throw new RelaymailCommand.CliException(RelaymailCommand.EX_TEMPFAIL, "the spool " + mode.spool
-          + " is held by a running relay; submit through that relay's RelayClient.send() (relaymail has no "
-          + "cross-process submission channel yet)", e);
+          + " is held by a running process, but no admin channel answers on " + socket + " (is the relay's admin"
+          + " socket turned off or elsewhere?): submit through that process, or stop it and run this again", e);
     }
     // the relay here only prepares and queues: its store never hands out messages to deliver
     try (SubmitOnly store = new SubmitOnly(fileStore);
         RelayClient relay = relay(store).build()) {
-      SendReceipt receipt = send(relay, message);
-      for (Mailbox r : message.recipients().stream().map(x -> x.mailbox()).toList()) {
-        out.println(r + ": queued as " + receipt.queueId() + " in " + mode.spool);
-      }
-      out.flush();
-      return 0;
+      return queued(message, send(relay, message).queueId(), out);
     }
+  }
+
+  private QueueId submit(RelayAdmin admin, OutgoingMessage message) throws IOException {
+    try {
+      return admin.submit(message);
+    } catch (InvalidMessageException e) {
+      throw new RelaymailCommand.CliException(RelaymailCommand.EX_DATAERR, "message refused by the relay on "
+          + mode.spool + ": " + e.getMessage(), e);
+    } catch (RelayAdminException e) {
+      int code = switch (e.code()) {
+        case "too-large" -> RelaymailCommand.EX_DATAERR;
+        case "unknown-operation" -> RelaymailCommand.EX_UNAVAILABLE;
+        default -> RelaymailCommand.EX_TEMPFAIL;
+      };
+      throw new RelaymailCommand.CliException(code, "the relay on " + mode.spool + " did not queue the message: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private int queued(OutgoingMessage message, QueueId id, PrintWriter out) {
+    for (Mailbox r : message.recipients().stream().map(x -> x.mailbox()).toList()) {
+      out.println(r + ": queued as " + id + " in " + mode.spool);
+    }
+    out.flush();
+    return 0;
   }
 
   private static SendReceipt send(RelayClient relay, OutgoingMessage message) throws IOException {

@@ -232,4 +232,49 @@ class QueueCommandLiveTest {
     queue("delete", "--offline", a.value());
     assertTrue(queue("list").out().contains("-- 0 messages"));
   }
+
+  @Test
+  void sendQueuesThroughTheRunningRelayWhichDelivers() throws Exception {
+    Path eml = dir.resolve("message.eml");
+    java.nio.file.Files.writeString(eml, "From: <app@example.com>\r\nTo: <x@example.org>\r\nBcc: <y@example.org>\r\n"
+        + "Subject: via send\r\n\r\nHello from the CLI.\r\n", StandardCharsets.US_ASCII);
+    // no --helo: the running relay prepares the message with its own name
+    Run sent = run("send", "--spool", spool.toString(), "-f", eml.toString(), "--notify", "FAILURE", "--ret", "HDRS");
+    assertEquals(0, sent.code(), sent.toString());
+    assertEquals("", sent.err());
+    List<String> lines = sent.out().replace("\r", "").lines().toList();
+    assertEquals(2, lines.size(), sent.out());
+    String prefix = "x@example.org: queued as ";
+    assertTrue(lines.get(0).startsWith(prefix) && lines.get(0).endsWith(" in " + spool), lines.get(0));
+    QueueId id = new QueueId(lines.get(0).substring(prefix.length(), lines.get(0).length() - (" in " + spool).length()));
+    assertEquals("y@example.org: queued as " + id + " in " + spool, lines.get(1));
+
+    // the relay itself holds and attempts it (greylisted once), and delivers it when retried
+    await("the first attempt, greylisted", () -> attempts(id) == 1);
+    assertEquals(2, relay.inspect(id).orElseThrow().recipients().size());
+    queue("retry", id.value());
+    ReceivedMessage got = mx.awaitMessages(1, Duration.ofSeconds(60)).get(0);
+    assertEquals("app@example.com", got.sender());
+    assertEquals(List.of("x@example.org", "y@example.org"), got.recipients());
+    assertEquals("HDRS", got.mailParameters().get("RET"));
+    String content = got.contentAsString();
+    assertTrue(content.startsWith("Received: by relay.example.com "), "prepared by the running relay: " + content);
+    assertTrue(content.contains("Subject: via send\r\n"), content);
+    assertFalse(content.contains("Bcc:"), "Bcc removed: " + content);
+    await("the message done", () -> relay.inspect(id).isEmpty() || relay.inspect(id).orElseThrow().recipients()
+        .stream().allMatch(r -> r.state().isFinal()));
+  }
+
+  @Test
+  void sendOfABadMessageThroughTheRunningRelayExits65AndQueuesNothing() throws Exception {
+    Path eml = dir.resolve("nofrom.eml");
+    java.nio.file.Files.writeString(eml, "To: <x@example.org>\r\nSubject: no From field\r\n\r\nHello.\r\n",
+        StandardCharsets.US_ASCII);
+    Run sent = run("send", "--spool", spool.toString(), "-f", eml.toString(), "--from", "app@example.com");
+    assertEquals(65, sent.code(), sent.toString());
+    assertEquals("", sent.out());
+    assertTrue(sent.err().startsWith("relaymail: message refused by the relay on " + spool + ": "), sent.err());
+    assertEquals(1, sent.err().strip().lines().count(), sent.err());
+    assertEquals(0, relay.counts().messages());
+  }
 }

@@ -289,6 +289,15 @@ class RelaymailCommandTest {
         assertFalse(r.err().contains("\tat "), r.err());
       }
 
+      Path eml = dir.resolve("busy.eml");
+      Files.writeString(eml, "From: <a@example.com>\r\nTo: <b@example.org>\r\n\r\nx\r\n", StandardCharsets.US_ASCII);
+      Run send = run("send", "--spool", spool.toString(), "--helo", "client.example.com", "-f", eml.toString());
+      assertEquals(75, send.code(), send.toString());
+      assertTrue(send.err().startsWith("relaymail: the spool " + spool + " is held by a running process, but no admin"
+          + " channel answers on " + spool.resolve("admin.sock")), send.err());
+      assertEquals(1, send.err().strip().lines().count(), send.err());
+      assertEquals(0, running.counts(java.time.Instant.now()).messages(), "nothing queued");
+
       Run v = run("queue", "hold", "--verbose", "--spool", spool.toString(), "q1");
       assertEquals(75, v.code());
       assertTrue(v.err().contains("\tat "), "a stack trace with --verbose: " + v.err());
