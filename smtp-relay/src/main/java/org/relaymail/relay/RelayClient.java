@@ -108,7 +108,8 @@ import org.slf4j.MDC;
  * bounce) work in this process. A relay on a spool directory also serves them to other processes
  * of the same user through a local admin channel, a Unix-domain socket at {@code
  * <spool>/admin.sock} ({@link RelayAdmin}, and the {@code relaymail queue} commands); see {@link
- * Builder#adminSocket}.
+ * Builder#adminSocket}. The same channel takes new messages ({@link RelayAdmin#submit}), which this
+ * relay validates, prepares and queues as {@link #send} does.
  *
  * <p>Thread-safe: {@code send} and the administration methods may be called from any thread.
  */
