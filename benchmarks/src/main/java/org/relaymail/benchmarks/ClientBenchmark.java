@@ -26,7 +26,9 @@ import org.relaymail.testsupport.SmtpSink;
  * smtp-source}, against Postfix's {@code smtp-sink} (PIPELINING, no CHUNKING) and a private Postfix
  * {@code smtpd} with the discard transport (CHUNKING), each directly and through a {@link
  * LatencyProxy} adding 5 ms each way. Runs of the clients are interleaved; each JVM client runs in
- * its own JVM pinned to CPU 0 ({@code taskset -c 0}), the sinks are pinned to CPU 1.
+ * its own JVM pinned to CPU 0 ({@code taskset -c 0}), the sinks are pinned to CPU 1, and this
+ * orchestrating JVM (the latency proxy, the reader of Postfix's log) pins itself to CPU 0 too, so
+ * that the sink's CPU serves the sink alone and a sink-bound run measures the sink's own ceiling.
  *
  * <p>Usage (run with {@code -Djava.io.tmpdir=/dev/shm} so Postfix's queue is on tmpfs): {@code
  * ClientBenchmark [--runs N] [--scale F] [--only SUBSTRING]...}; see {@code benchmarks/RESULTS.md}.
@@ -91,9 +93,16 @@ public final class ClientBenchmark {
         }
       }
     }
+    if (PIN) {
+      // the proxy and the log reader share the client's CPU, not the sink's
+      new ProcessBuilder("taskset", "-a", "-cp", CLIENT_CPU, Long.toString(ProcessHandle.current().pid()))
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+          .waitFor(30, TimeUnit.SECONDS);
+    }
     System.out.printf(Locale.ROOT, "# %s, %d CPUs, pinning %s, loadavg %s%n",
         System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),
-        PIN ? "client cpu " + CLIENT_CPU + ", sink cpu " + SINK_CPU : "off", loadavg());
+        PIN ? "client and orchestrator (proxy, log reader) cpu " + CLIENT_CPU + ", sink cpu " + SINK_CPU : "off",
+        loadavg());
     StringBuilder summary = new StringBuilder();
     for (Scenario s : scenarios) {
       summary.append(runScenario(s, runs, scale));
