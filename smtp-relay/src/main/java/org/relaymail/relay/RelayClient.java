@@ -44,6 +44,7 @@ import org.relaymail.relay.internal.DeliveryEngine;
 import org.relaymail.relay.internal.DnsLookup;
 import org.relaymail.relay.internal.HostFailureCache;
 import org.relaymail.relay.internal.HostNames;
+import org.relaymail.relay.internal.MessageHeaders;
 import org.relaymail.relay.internal.MessagePreparer;
 import org.relaymail.relay.internal.MxResolver;
 import org.relaymail.relay.internal.PreparedMessage;
@@ -185,7 +186,7 @@ public final class RelayClient implements QueueAdministration, AutoCloseable {
       return null;
     }
     try {
-      return AdminServer.start(socket, new Admin(), AdminServer.Settings.defaults());
+      return AdminServer.start(socket, this, new Admin(), AdminServer.Settings.defaults());
     } catch (AdminServer.UnsupportedHereException e) {
       if (b.adminSocket == null) {
         LOG.warn("running without an admin channel: {} (Builder.adminSocket(Path) chooses another path,"
@@ -220,53 +221,8 @@ public final class RelayClient implements QueueAdministration, AutoCloseable {
     }
   }
 
-  /** The admin channel's view of this client. */
+  /** What the admin channel serves besides this client's {@link QueueAdministration} methods. */
   private final class Admin implements AdminOperations {
-    @Override
-    public QueuePage list(QueueQuery query) throws IOException {
-      return RelayClient.this.list(query);
-    }
-
-    @Override
-    public Optional<QueuedMessage> inspect(QueueId id) throws IOException {
-      return RelayClient.this.inspect(id);
-    }
-
-    @Override
-    public QueueCounts counts() throws IOException {
-      return RelayClient.this.counts();
-    }
-
-    @Override
-    public boolean hold(QueueId id) throws IOException {
-      return RelayClient.this.hold(id);
-    }
-
-    @Override
-    public boolean release(QueueId id) throws IOException {
-      return RelayClient.this.release(id);
-    }
-
-    @Override
-    public boolean retryNow(QueueId id) throws IOException {
-      return RelayClient.this.retryNow(id);
-    }
-
-    @Override
-    public int retryAllNow() throws IOException {
-      return RelayClient.this.retryAllNow();
-    }
-
-    @Override
-    public boolean delete(QueueId id) throws IOException {
-      return RelayClient.this.delete(id);
-    }
-
-    @Override
-    public boolean bounce(QueueId id) throws IOException {
-      return RelayClient.this.bounce(id);
-    }
-
     @Override
     public long maxSubmitSize() {
       return maxMessageSize;
@@ -285,12 +241,7 @@ public final class RelayClient implements QueueAdministration, AutoCloseable {
       } catch (NoSuchMessageException e) {
         return Optional.empty();
       }
-      for (int i = 0; i + 3 < start.length; i++) {
-        if (start[i] == '\r' && start[i + 1] == '\n' && start[i + 2] == '\r' && start[i + 3] == '\n') {
-          return Optional.of(Arrays.copyOf(start, i + 2));
-        }
-      }
-      return Optional.of(start);
+      return Optional.of(Arrays.copyOf(start, MessageHeaders.parse(start).headerEnd()));
     }
   }
 

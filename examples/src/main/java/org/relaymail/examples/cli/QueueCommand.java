@@ -128,7 +128,7 @@ final class QueueCommand implements Runnable {
       if (status != null) {
         q.status(status);
       }
-      QueuePage page = s.list(q.build());
+      QueuePage page = s.queue().list(q.build());
       out.printf("%-24s %9s %-20s %-9s %s%n", "QUEUE ID", "SIZE", "ARRIVAL", "STATUS", "SENDER");
       for (QueuedMessage m : page.messages()) {
         out.printf("%-24s %9d %-20s %-9s <%s>%n", m.id(), m.size(), TIME.format(m.arrivalTime()), m.status(),
@@ -137,7 +137,7 @@ final class QueueCommand implements Runnable {
           out.printf("    %-9s %s%s%n", r.state(), r.mailbox(), r.lastReply().map(x -> "  (" + x + ")").orElse(""));
         }
       }
-      QueueCounts c = s.counts();
+      QueueCounts c = s.queue().counts();
       out.println("-- " + c.messages() + " messages" + (page.next().isPresent() ? " (first " + page.messages().size() + " shown)" : "")
           + ": " + c.byStatus());
       return 0;
@@ -156,7 +156,7 @@ final class QueueCommand implements Runnable {
 
     @Override
     int run(QueueAccess s, PrintWriter out) throws IOException {
-      Optional<QueuedMessage> found = s.inspect(queueId());
+      Optional<QueuedMessage> found = s.queue().inspect(queueId());
       if (found.isEmpty()) {
         return done(false, out, "");
       }
@@ -187,7 +187,7 @@ final class QueueCommand implements Runnable {
   static final class Hold extends OneMessage {
     @Override
     int run(QueueAccess s, PrintWriter out) throws IOException {
-      return done(s.hold(queueId()), out, "held");
+      return done(s.queue().hold(queueId()), out, "held");
     }
   }
 
@@ -195,7 +195,7 @@ final class QueueCommand implements Runnable {
   static final class Release extends OneMessage {
     @Override
     int run(QueueAccess s, PrintWriter out) throws IOException {
-      return done(s.release(queueId()), out, "released");
+      return done(s.queue().release(queueId()), out, "released");
     }
   }
 
@@ -219,10 +219,10 @@ final class QueueCommand implements Runnable {
         throw new RelaymailCommand.CliException(RelaymailCommand.EX_USAGE, "give either a QUEUE_ID or --all");
       }
       if (all) {
-        out.println(s.retryAllNow() + " messages due now");
+        out.println(s.queue().retryAllNow() + " messages due now");
         return 0;
       }
-      if (!s.retryNow(parseId(id))) {
+      if (!s.queue().retryNow(parseId(id))) {
         throw new RelaymailCommand.CliException(1, "no message " + id + " in the queue");
       }
       out.println(id + ": due now");
@@ -234,7 +234,7 @@ final class QueueCommand implements Runnable {
   static final class Delete extends OneMessage {
     @Override
     int run(QueueAccess s, PrintWriter out) throws IOException {
-      return done(s.delete(queueId()), out, "deleted");
+      return done(s.queue().delete(queueId()), out, "deleted");
     }
   }
 
@@ -243,7 +243,7 @@ final class QueueCommand implements Runnable {
   static final class Bounce extends OneMessage {
     @Override
     int run(QueueAccess s, PrintWriter out) throws IOException {
-      return done(s.bounce(queueId()), out,
+      return done(s.queue().bounce(queueId()), out,
           "undelivered recipients failed; the relay on this queue sends the bounce");
     }
   }

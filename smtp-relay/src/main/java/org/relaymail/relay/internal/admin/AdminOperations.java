@@ -7,19 +7,19 @@ import org.relaymail.relay.OutgoingMessage;
 import org.relaymail.relay.QueueAdministration;
 
 /**
- * What the admin channel serves: {@code RelayClient}'s administration methods, and the start of a
- * message's content (for {@code relaymail queue show --headers}). Implementations are thread-safe
- * (connections call them concurrently).
+ * What the admin channel serves besides the queue administration ({@link QueueAdministration},
+ * served as it is): the start of a message's content (for {@code relaymail queue show --headers})
+ * and submission. Implementations are thread-safe (connections call them concurrently).
  */
-public interface AdminOperations extends QueueAdministration {
+public interface AdminOperations {
   /**
    * Reads the start of a message's content.
    *
    * @param id the message
    * @param maxBytes the most bytes to read from the start of the content
-   * @return the header fields (up to the CRLF ending the last field, without the empty line), or
-   *     the first {@code maxBytes} bytes when no empty line comes first; empty when there is no
-   *     such message
+   * @return the header fields (up to the CRLF ending the last field, without the empty line; the
+   *     section ends as {@code MessageHeaders} finds it) within the first {@code maxBytes} bytes;
+   *     empty when there is no such message
    * @throws IOException on a storage failure
    */
   Optional<byte[]> headerSection(QueueId id, int maxBytes) throws IOException;

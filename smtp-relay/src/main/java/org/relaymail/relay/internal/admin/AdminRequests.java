@@ -11,6 +11,7 @@ import org.relaymail.queue.QueuePage;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.relay.InvalidMessageException;
 import org.relaymail.relay.OutgoingMessage;
+import org.relaymail.relay.QueueAdministration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,10 +23,17 @@ import org.slf4j.LoggerFactory;
  */
 final class AdminRequests {
   private static final Logger LOG = LoggerFactory.getLogger(AdminRequests.class);
+  private final QueueAdministration queue;
   private final AdminOperations ops;
 
-  AdminRequests(AdminOperations ops) {
+  AdminRequests(QueueAdministration queue, AdminOperations ops) {
+    this.queue = Objects.requireNonNull(queue, "queue");
     this.ops = Objects.requireNonNull(ops, "ops");
+  }
+
+  /** Both from one object (test doubles). */
+  <T extends QueueAdministration & AdminOperations> AdminRequests(T both) {
+    this(both, both);
   }
 
   static String error(String code, String message) {
@@ -108,7 +116,7 @@ final class AdminRequests {
   private List<String> dispatch(AdminLine req) throws IOException {
     switch (req.word()) {
       case AdminProtocol.LIST -> {
-        QueuePage page = ops.list(AdminCodec.query(req));
+        QueuePage page = queue.list(AdminCodec.query(req));
         List<AdminLine> data = new ArrayList<>();
         for (QueuedMessage m : page.messages()) {
           data.addAll(AdminCodec.message(m));
@@ -117,28 +125,28 @@ final class AdminRequests {
         return ok(data);
       }
       case AdminProtocol.INSPECT -> {
-        return ok(ops.inspect(id(req)).map(AdminCodec::message).orElse(List.of()));
+        return ok(queue.inspect(id(req)).map(AdminCodec::message).orElse(List.of()));
       }
       case AdminProtocol.COUNTS -> {
-        return ok(List.of(AdminCodec.counts(ops.counts())));
+        return ok(List.of(AdminCodec.counts(queue.counts())));
       }
       case AdminProtocol.HOLD -> {
-        return found(ops.hold(id(req)));
+        return found(queue.hold(id(req)));
       }
       case AdminProtocol.RELEASE -> {
-        return found(ops.release(id(req)));
+        return found(queue.release(id(req)));
       }
       case AdminProtocol.RETRY -> {
-        return found(ops.retryNow(id(req)));
+        return found(queue.retryNow(id(req)));
       }
       case AdminProtocol.RETRY_ALL -> {
-        return ok(List.of(AdminLine.of(AdminProtocol.RESULT).put("count", ops.retryAllNow()).build()));
+        return ok(List.of(AdminLine.of(AdminProtocol.RESULT).put("count", queue.retryAllNow()).build()));
       }
       case AdminProtocol.DELETE -> {
-        return found(ops.delete(id(req)));
+        return found(queue.delete(id(req)));
       }
       case AdminProtocol.BOUNCE -> {
-        return found(ops.bounce(id(req)));
+        return found(queue.bounce(id(req)));
       }
       case AdminProtocol.HEADERS -> {
         return ok(ops.headerSection(id(req), AdminProtocol.MAX_HEADER_BYTES)

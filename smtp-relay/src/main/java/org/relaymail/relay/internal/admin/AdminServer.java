@@ -30,6 +30,7 @@ import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.relaymail.protocol.InvalidAddressException;
 import org.relaymail.relay.OutgoingMessage;
+import org.relaymail.relay.QueueAdministration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,10 +107,10 @@ public final class AdminServer implements Closeable {
   private final Set<Connection> live = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  private AdminServer(Path path, ServerSocketChannel server, AdminOperations ops, Settings settings, String owner) {
+  private AdminServer(Path path, ServerSocketChannel server, AdminRequests requests, Settings settings, String owner) {
     this.path = path;
     this.server = server;
-    this.requests = new AdminRequests(ops);
+    this.requests = requests;
     this.settings = settings;
     this.owner = owner;
     this.acceptor = new Thread(this::acceptLoop, "relaymail-admin-accept");
@@ -117,10 +118,27 @@ public final class AdminServer implements Closeable {
   }
 
   /**
+   * {@link #start(Path, QueueAdministration, AdminOperations, Settings)} with both served by one
+   * object (test doubles).
+   *
+   * @param socket the socket file's path
+   * @param both the queue administration and the rest
+   * @param settings the limits
+   * @param <T> a type that is both
+   * @return the running server
+   * @throws IOException as the four-argument form
+   */
+  public static <T extends QueueAdministration & AdminOperations> AdminServer start(Path socket, T both,
+      Settings settings) throws IOException {
+    return start(socket, both, both, settings);
+  }
+
+  /**
    * Binds the socket, restricts it to its owner and starts accepting.
    *
    * @param socket the socket file's path (its directory must exist)
-   * @param ops what to serve
+   * @param queue the queue administration to serve
+   * @param ops the rest to serve (headers, submission)
    * @param settings the limits
    * @return the running server
    * @throws UnsupportedHereException if the path is too long, or the platform has no Unix-domain
@@ -128,9 +146,10 @@ public final class AdminServer implements Closeable {
    * @throws IOException if a non-socket file is in the way, another process answers on the socket,
    *     or binding or restricting the socket fails
    */
-  public static AdminServer start(Path socket, AdminOperations ops, Settings settings) throws IOException {
+  public static AdminServer start(Path socket, QueueAdministration queue, AdminOperations ops, Settings settings)
+      throws IOException {
     Objects.requireNonNull(socket, "socket");
-    Objects.requireNonNull(ops, "ops");
+    AdminRequests requests = new AdminRequests(queue, ops);
     Objects.requireNonNull(settings, "settings");
     checkLength(socket);
     removeStale(socket);
@@ -149,7 +168,7 @@ public final class AdminServer implements Closeable {
       Files.deleteIfExists(socket);
       throw e;
     }
-    AdminServer s = new AdminServer(socket, ch, ops, settings, owner);
+    AdminServer s = new AdminServer(socket, ch, requests, settings, owner);
     s.acceptor.start();
     LOG.info("admin channel listening on {} (owner {} only)", socket, owner);
     return s;

@@ -1,5 +1,7 @@
 package org.relaymail.relay.internal.admin;
 
+import org.relaymail.relay.QueueAdministration;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,7 +48,9 @@ class AdminProtocolFuzzTest {
       Set.of("x y", "%"), Optional.empty(), Instant.EPOCH, false, Optional.empty());
 
   /** Real values with every field in use. */
-  private static final AdminOperations OPS = new AdminOperations() {
+  private static final Ops OPS = new Ops();
+
+  private static final class Ops implements AdminOperations, QueueAdministration {
     @Override
     public QueuePage list(QueueQuery query) {
       return new QueuePage(List.of(M1), Optional.of(M1.id()));
@@ -98,7 +102,7 @@ class AdminProtocolFuzzTest {
     public Optional<byte[]> headerSection(QueueId id, int maxBytes) {
       return Optional.of(new byte[] {'S', ':', ' ', (byte) 0xff, '\r', '\n'});
     }
-  };
+  }
 
   @FuzzTest(maxDuration = "60s")
   void requestLines(byte[] input) {

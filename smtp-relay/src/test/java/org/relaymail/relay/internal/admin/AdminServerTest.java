@@ -1,5 +1,7 @@
 package org.relaymail.relay.internal.admin;
 
+import org.relaymail.relay.QueueAdministration;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -47,7 +49,7 @@ class AdminServerTest {
   }
 
   /** Answers with fixed values, or fails as told. Thread-safe. */
-  static final class FixedOperations implements AdminOperations {
+  static final class FixedOperations implements AdminOperations, QueueAdministration {
     volatile IOException failure;
 
     private void maybeFail() throws IOException {
