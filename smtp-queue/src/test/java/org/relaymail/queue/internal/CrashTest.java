@@ -10,9 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +32,7 @@ import org.relaymail.queue.QueueQuery;
 import org.relaymail.queue.QueuedMessage;
 import org.relaymail.queue.RecipientRecord;
 import org.relaymail.queue.RecipientState;
+import org.relaymail.queue.KilledChild;
 
 /**
  * Kills a child JVM working a {@link FileQueueStore} with SIGKILL at random moments, at least 20
@@ -71,27 +70,14 @@ class CrashTest {
       // stdout goes to a file, not a pipe: the kernel keeps every byte the child wrote before SIGKILL,
       // while a pipe read through java.lang.Process may lose the last lines when the child dies
       Path stdout = dir.resolve("child-" + run + ".out");
-      pb.redirectOutput(stdout.toFile());
       pb.redirectError(dir.resolve("child-" + run + ".err").toFile());
       int target = 5 + rnd.nextInt(120);
-      Process p;
-      try (WatchService ws = dir.getFileSystem().newWatchService()) {
-        dir.register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
-        p = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (completeLines(stdout).size() < target && System.nanoTime() < deadline && p.isAlive()) {
-          WatchKey key = ws.poll(200, TimeUnit.MILLISECONDS); // wakes on the child's next write
-          if (key != null) {
-            key.pollEvents();
-            key.reset();
-          }
-        }
-      }
+      Process p = KilledChild.startAndAwait(pb, stdout, target, Duration.ofSeconds(60));
       assertTrue(p.isAlive(), "the worker died by itself in run " + run + ": " + Files.readString(dir.resolve("child-" + run + ".err")));
-      assertTrue(completeLines(stdout).size() >= target, "the worker made too little progress in run " + run);
+      assertTrue(KilledChild.completeLines(stdout).size() >= target, "the worker made too little progress in run " + run);
       p.destroyForcibly();
       assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the killed worker did not exit");
-      List<String> got = completeLines(stdout);
+      List<String> got = KilledChild.completeLines(stdout);
       for (String line : got) {
         if (!line.startsWith("READY")) {
           record(seen, line);
@@ -153,19 +139,7 @@ class CrashTest {
   }
 
   /** The lines of the child's stdout that are complete (a line cut by the kill is not acknowledged). */
-  private static List<String> completeLines(Path stdout) throws IOException {
-    if (!Files.exists(stdout)) {
-      return List.of();
-    }
-    List<String> out = new ArrayList<>();
-    String text = Files.readString(stdout, StandardCharsets.UTF_8);
-    for (String line : text.split("\n", -1)) {
-      if (line.endsWith(" .")) {
-        out.add(line);
-      }
-    }
-    return out;
-  }
+
 
   private static void record(Map<String, Seen> seen, String line) {
     String[] f = line.split(" ");

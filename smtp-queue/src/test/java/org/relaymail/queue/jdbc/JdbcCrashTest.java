@@ -10,15 +10,13 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.relaymail.queue.JdbcQueueStore;
+import org.relaymail.queue.KilledChild;
 import org.relaymail.queue.QueueCounts;
 import org.relaymail.queue.QueueId;
 import org.relaymail.queue.QueuedMessage;
@@ -91,29 +90,16 @@ class JdbcCrashTest {
       // before SIGKILL, and nothing depends on a reader thread draining it in time
       Path stdout = dir.resolve("child-" + run + ".out");
       Path err = dir.resolve("child-" + run + ".err");
-      pb.redirectOutput(stdout.toFile());
       pb.redirectError(err.toFile());
       int target = 5 + rnd.nextInt(150); // a random moment, measured in acknowledged changes
-      Process p;
-      try (WatchService ws = dir.getFileSystem().newWatchService()) {
-        dir.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-        p = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (changes(stdout).size() < target && System.nanoTime() < deadline && p.isAlive()) {
-          WatchKey key = ws.poll(200, TimeUnit.MILLISECONDS); // wakes on the child's next write
-          if (key != null) {
-            key.pollEvents();
-            key.reset();
-          }
-        }
-      }
+      Process p = KilledChild.startAndAwait(pb, stdout, target, Duration.ofSeconds(90));
       assertTrue(p.isAlive(), "the worker died by itself in run " + run + ": " + Files.readString(err));
-      int got = changes(stdout).size();
+      int got = KilledChild.changes(stdout).size();
       assertTrue(got >= target, "the worker made too little progress in run " + run + ": " + got + " of " + target
           + "; stderr: " + Files.readString(err));
       p.destroyForcibly(); // SIGKILL on Linux
       assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the killed worker did not exit");
-      List<String> lines = changes(stdout); // now final: the child is gone
+      List<String> lines = KilledChild.changes(stdout); // now final: the child is gone
       for (String line : lines) {
         record(seen, run, line);
       }
@@ -285,18 +271,7 @@ class JdbcCrashTest {
    * The acknowledged changes in the child's stdout so far: every line with its end marker ({@code " ."}),
    * so that a line cut by the kill does not count; {@code READY} is not a change.
    */
-  private static List<String> changes(Path stdout) throws IOException {
-    List<String> out = new ArrayList<>();
-    if (!Files.exists(stdout)) {
-      return out;
-    }
-    for (String line : Files.readString(stdout, StandardCharsets.UTF_8).split("\n", -1)) {
-      if (line.endsWith(" .") && !line.startsWith("READY")) {
-        out.add(line);
-      }
-    }
-    return out;
-  }
+
 
   /** Lines of one id may come in any order: the worker may complete a message before its producer prints ACK. */
   private static void record(Map<String, Seen> seen, int run, String line) {
