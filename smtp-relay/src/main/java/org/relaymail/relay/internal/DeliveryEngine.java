@@ -172,17 +172,17 @@ public final class DeliveryEngine {
   private final Map<QueueId, CompletableFuture<DeliveryReport>> futures = new ConcurrentHashMap<>();
   private final Cache<QueueId, DeliveryReport> early =
       Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(10)).maximumSize(100_000).build();
-  /**
-   * Routes whose TLS mode verifies no server name, keyed by the route without its TLS server name:
-   * the route (with the MX or smarthost name that first reached the address, sent as SNI) that
-   * every name resolving to that address shares, so that they share pooled connections.
-   */
   /** Finished messages waiting for the next {@link QueueStore#recordAttempts} call; also its lock. */
   private final ArrayDeque<Active> toRecord = new ArrayDeque<>();
   /** Whether finished messages of all jobs gather into shared record calls (see {@link #finishBatch}). */
   private final boolean coalesceRecords;
   /** Threads writing {@link #toRecord} batches now; guarded by {@code toRecord}. */
   private int recorders;
+  /**
+   * Routes whose TLS mode verifies no server name, keyed by the route without its TLS server name:
+   * the route (with the MX or smarthost name that first reached the address, sent as SNI) that
+   * every name resolving to that address shares, so that they share pooled connections.
+   */
   private final Cache<Route, Route> sharedRoutes =
       Caffeine.newBuilder().expireAfterAccess(Duration.ofHours(1)).maximumSize(10_000).build();
 
