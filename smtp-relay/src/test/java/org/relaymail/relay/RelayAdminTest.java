@@ -135,10 +135,13 @@ class RelayAdminTest {
       // release and retry now
       assertTrue(admin.release(id1));
       assertFalse(relay.inspect(id1).orElseThrow().held());
+      // released, id1 is due at once (its retry time passed while held), so the dispatcher may take
+      // it before retryNow arrives, and retryNow may then add one more attempt: at least one
       assertTrue(admin.retryNow(id1));
-      awaitIdle(relay, "the released message retried", () -> attempts(relay, id1) == 2);
+      awaitIdle(relay, "the released message retried", () -> attempts(relay, id1) >= 2);
+      int id1Attempts = attempts(relay, id1);
       assertEquals(2, admin.retryAllNow());
-      awaitIdle(relay, "both retried", () -> attempts(relay, id1) == 3 && attempts(relay, id2) == 3);
+      awaitIdle(relay, "both retried", () -> attempts(relay, id1) > id1Attempts && attempts(relay, id2) == 3);
 
       String headers = admin.headerSection(id1).orElseThrow();
       assertTrue(headers.contains("Subject: one\r\n"), headers);
